@@ -1,0 +1,35 @@
+"""Build the channel senders the configuration enables, for one-shot commands like `tick`."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from plans.messages import Sender
+from scheduler.dispatcher import Dispatcher
+from scheduler.ratelimit import RateLimiter
+from scheduler.tick import TickResult, tick
+
+
+async def open_senders(settings: Settings, stack: AsyncExitStack) -> dict[str, Sender]:
+    """Senders for every configured channel, closed when the stack closes."""
+    senders: dict[str, Sender] = {}
+    if settings.telegram_enabled:
+        from bot.telegram_channel import TelegramSender, build_bot
+
+        bot = build_bot(settings)
+        await stack.enter_async_context(bot)
+        senders["telegram"] = TelegramSender(bot)
+    return senders
+
+
+async def run_tick_once(settings: Settings, engine: Engine, *, now: datetime) -> TickResult:
+    """`dondoc tick`: one planning and dispatch pass with the configured channels."""
+    async with AsyncExitStack() as stack:
+        senders = await open_senders(settings, stack)
+        limiter = RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat)
+        dispatcher = Dispatcher(engine, senders, limiter=limiter)
+        return await tick(engine, dispatcher, now=now)

@@ -1,0 +1,83 @@
+"""`dondoc run`: the configured channels, the scheduler's tick and weekly jobs, until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from plans.messages import Sender
+from scheduler.dispatcher import Dispatcher
+from scheduler.ratelimit import RateLimiter
+from scheduler.tick import tick
+
+logger = logging.getLogger(__name__)
+
+
+def build_scheduler(settings: Settings, engine: Engine, dispatcher: Dispatcher) -> AsyncIOScheduler:
+    """One tick job a minute; a busy minute is coalesced, never dropped silently."""
+    scheduler = AsyncIOScheduler(timezone=settings.dondoc_timezone)
+
+    async def tick_job() -> None:
+        """Run one scheduler pass at the real time."""
+        try:
+            await tick(engine, dispatcher, now=datetime.now(UTC))
+        except Exception:  # a failed pass must not stop the next one
+            logger.exception("tick failed")
+
+    scheduler.add_job(
+        tick_job,
+        "interval",
+        minutes=1,
+        id="tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=50,
+        next_run_time=datetime.now(UTC),
+    )
+    return scheduler
+
+
+async def run(settings: Settings, engine: Engine) -> None:
+    """Start every configured channel and the scheduler; stop cleanly on SIGINT/SIGTERM."""
+    senders: dict[str, Sender] = {}
+    stops = []
+    if settings.telegram_enabled:
+        from bot.telegram_channel import TelegramSender, build_application
+
+        application = build_application(settings, engine)
+        await application.initialize()
+        await application.start()
+        if settings.telegram_webhook_url:
+            from bot.webhook import start_telegram_webhook
+
+            stops.append(await start_telegram_webhook(settings, application))
+        else:
+            assert application.updater is not None
+            await application.bot.delete_webhook()
+            await application.updater.start_polling(poll_interval=settings.telegram_poll_interval)
+            stops.append(application.updater.stop)
+        stops.append(application.stop)
+        stops.append(application.shutdown)
+        senders["telegram"] = TelegramSender(application.bot)
+    if not senders:
+        logger.warning("no channel configured: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
+    limiter = RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat)
+    dispatcher = Dispatcher(engine, senders, limiter=limiter)
+    scheduler = build_scheduler(settings, engine, dispatcher)
+    scheduler.start()
+    logger.info("dondoc running with channels: %s", ", ".join(senders) or "none")
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopped.set)
+    await stopped.wait()
+    logger.info("stopping")
+    scheduler.shutdown(wait=False)
+    for stop in stops:
+        await stop()

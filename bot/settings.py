@@ -1,0 +1,66 @@
+"""Configuration from the environment or `.env` (SPEC §9)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"changeme", "change-me", "your-token-here", "xxx", "token"}
+
+
+class Settings(BaseSettings):
+    """Everything dondoc reads from its environment; a channel without a token is off."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    dondoc_database_url: str = "sqlite:///dondoc.db"
+    dondoc_timezone: str = "Asia/Ho_Chi_Minh"
+    dondoc_log_level: str = "INFO"
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_bot_username: str = "dondoc_bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_poll_interval: float = 1.0
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com/bot"
+    zalo_webhook_secret: SecretStr | None = None
+    zalo_monthly_quota: int | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    send_rate_per_second: float = 25.0
+    send_rate_per_chat: float = 1.0
+
+    @field_validator(
+        "telegram_bot_token",
+        "zalo_bot_token",
+        "telegram_webhook_secret",
+        "zalo_webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _no_placeholder(cls, value: object) -> object:
+        """Refuse example values left in place; an empty value means the channel is off."""
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if value.strip().lower() in PLACEHOLDERS:
+                raise ValueError("is still the placeholder from .env.example")
+        return value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Whether a Telegram token is configured."""
+        return self.telegram_bot_token is not None
+
+    @property
+    def zalo_enabled(self) -> bool:
+        """Whether a Zalo token is configured."""
+        return self.zalo_bot_token is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings at start-up (never at import time)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

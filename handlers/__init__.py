@@ -1,0 +1,1 @@
+"""dondoc handlers package."""

@@ -1,0 +1,422 @@
+"""The channel-neutral conversation: registration, status replies, notes, evidence, commands."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from handlers import confirmations, status_view, tasks_view
+from handlers.registration import redeem_invite
+from handlers.reply_parser import (
+    ParsedReply,
+    fold,
+    parse_bare_choice,
+    parse_coded_reply,
+    parse_percent,
+    parse_reply,
+)
+from handlers.reporting import (
+    STATUS_LABELS,
+    OpenItem,
+    ReportRefused,
+    add_evidence,
+    add_note,
+    item_by_code,
+    open_items,
+    record_report,
+)
+from handlers.state import clear_state, get_state, set_state
+from handlers.texts import message
+from handlers.types import MAX_INCOMING_TEXT, Incoming, Outcome
+from plans.messages import Button, OutgoingMessage
+from plans.reminder_text import STATUS_CHOICES, status_data
+from storage.db import insert_ignore, session_scope
+from storage.models import Contact, Inbound, MessageRef, Outbox, Report
+
+logger = logging.getLogger(__name__)
+
+START_RE = re.compile(r"^/start(?:@\w+)?(?:\s+(\S+))?\s*$", re.IGNORECASE)
+DK_RE = re.compile(r"^dk\s+(\S+)\s*$", re.IGNORECASE)
+STATUS_DATA_RE = re.compile(r"^s:([A-Z2-9]{3,8}):([123])$")
+COMMANDS = {"start", "help", "viec", "baocao", "status", "huy", "xacnhan"}
+SKIP_WORDS = {"bo qua", "skip", "khong", "-"}
+
+
+def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Outcome:
+    """Store the update (deduplicated), then handle it in its own transaction."""
+    with session_scope(engine) as session:
+        stored = insert_ignore(
+            session,
+            Inbound,
+            [
+                {
+                    "channel": incoming.channel,
+                    "update_key": incoming.update_key,
+                    "chat_id": incoming.chat_id,
+                    "payload": _payload(incoming),
+                    "received_at": now,
+                }
+            ],
+        )
+    if not stored:
+        logger.info("duplicate update %s on %s ignored", incoming.update_key, incoming.channel)
+        return Outcome()
+    with session_scope(engine) as session:
+        outcome = handle(session, incoming, now=now)
+        inbound = session.exec(
+            select(Inbound).where(
+                Inbound.channel == incoming.channel, Inbound.update_key == incoming.update_key
+            )
+        ).one()
+        inbound.handled_at = now
+        session.add(inbound)
+    return outcome
+
+
+def _payload(incoming: Incoming) -> dict[str, object]:
+    """What is kept of an update (bounded in size)."""
+    return {
+        "text": incoming.text[:MAX_INCOMING_TEXT],
+        "button": incoming.button_data,
+        "reply_to": incoming.reply_to,
+        "attachments": list(incoming.attachments),
+    }
+
+
+def handle(session: Session, incoming: Incoming, *, now: datetime) -> Outcome:
+    """Answer one user action."""
+    ch = incoming.channel
+    text = incoming.text.strip()
+    start = START_RE.match(text) or DK_RE.match(text)
+    if start and start.group(1):
+        return Outcome(messages=(redeem_invite(session, incoming, start.group(1), now=now),))
+    contacts = list(
+        session.exec(
+            select(Contact).where(Contact.channel == ch, Contact.chat_id == incoming.chat_id)
+        )
+    )
+    if not contacts:
+        popup = "Bạn chưa đăng ký." if incoming.button_data else None
+        return Outcome(messages=(message(ch, "howto"),), popup=popup)
+    if len(text) > MAX_INCOMING_TEXT:
+        return _say(ch, "too_long", length=len(text), limit=MAX_INCOMING_TEXT)
+    if incoming.button_data is not None:
+        return _button(session, incoming, contacts, now)
+    if incoming.attachments:
+        return _evidence(session, incoming, contacts)
+    command, args = _command(text)
+    if command is not None:
+        return _command_outcome(session, incoming, contacts, command, args, now)
+    state = get_state(session, ch, incoming.chat_id)
+    if state.get("step") == "note":
+        return _note(session, incoming, contacts, state, now)
+    if state.get("step") == "return_reason":
+        return confirmations.return_with_reason(session, incoming, contacts, state, now=now)
+    return _free_text(session, incoming, contacts, now)
+
+
+def _say(channel: str, template: str, **context: object) -> Outcome:
+    """An outcome of one templated message."""
+    return Outcome(messages=(message(channel, template, **context),))
+
+
+def _command(text: str) -> tuple[str | None, list[str]]:
+    """A command word (with or without '/'), or None for ordinary text."""
+    if not text:
+        return None, []
+    words = text.split()
+    head = words[0]
+    slash = head.startswith("/")
+    name = fold(head.lstrip("/").split("@", 1)[0])
+    if name in COMMANDS:
+        return name, words[1:]
+    if slash:
+        return head, []
+    return None, []
+
+
+def _command_outcome(
+    session: Session,
+    incoming: Incoming,
+    contacts: list[Contact],
+    command: str,
+    args: list[str],
+    now: datetime,
+) -> Outcome:
+    """Run a command for a registered chat."""
+    ch = incoming.channel
+    roles = {c.role for c in contacts}
+    if command in ("help", "start"):
+        return _say(
+            ch,
+            "help",
+            is_contact="contact" in roles,
+            is_head=bool(roles & {"head", "coordinator"}),
+            is_coordinator="coordinator" in roles,
+        )
+    if command == "huy":
+        had_step = bool(get_state(session, ch, incoming.chat_id))
+        clear_state(session, ch, incoming.chat_id)
+        return _say(ch, "cancelled", had_step=had_step)
+    if command in ("viec", "baocao"):
+        return tasks_view.task_list(session, ch, contacts, now=now, include_done=command == "baocao")
+    if command == "status":
+        return status_view.status(session, ch, contacts, args, now=now)
+    if command == "xacnhan":
+        return confirmations.pending_list(session, ch, contacts, args, now=now)
+    return _say(ch, "unknown_command", command=command)
+
+
+def _button(
+    session: Session, incoming: Incoming, contacts: list[Contact], now: datetime
+) -> Outcome:
+    """A tapped inline button: verified against the caller before anything changes."""
+    ch = incoming.channel
+    data = incoming.button_data or ""
+    if data == "n:skip":
+        state = get_state(session, ch, incoming.chat_id)
+        if state.get("step") != "note":
+            return Outcome(popup="Không có bước nào đang chờ.")
+        return _note(session, incoming, contacts, state, now, skip=True)
+    if data.startswith("st:"):
+        return status_view.drill_down(session, ch, contacts, data, now=now)
+    if data.startswith("c:"):
+        return confirmations.button(session, incoming, contacts, data, now=now)
+    match = STATUS_DATA_RE.match(data)
+    item = _item_for_code(session, contacts, match.group(1)) if match else None
+    if match is None or item is None:
+        return Outcome(messages=(message(ch, "stale_button"),), popup="Nút không còn hiệu lực.")
+    status = {c: s for c, s in zip("123", ("done", "in_progress", "blocked"), strict=True)}[
+        match.group(2)
+    ]
+    contact = _owner(contacts, item)
+    try:
+        report = record_report(
+            session,
+            contact=contact,
+            occurrence=item.occurrence,
+            status=status,
+            percent=None,
+            note="",
+            now=now,
+        )
+    except ReportRefused as exc:
+        return Outcome(messages=(message(ch, "refused", reason=str(exc)),), popup=str(exc))
+    set_state(
+        session,
+        ch,
+        incoming.chat_id,
+        {"step": "note", "report_id": report.id, "occurrence_id": item.occurrence.id},
+        now=now,
+    )
+    skip = [[Button(text="Bỏ qua", data="n:skip")]]
+    ask = message(
+        ch,
+        "ask_note",
+        buttons=skip,
+        status_label=STATUS_LABELS[status],
+        task_key=item.task.key,
+        unit_name=item.unit.name,
+    )
+    return Outcome(messages=(ask,), popup=f"Đã ghi nhận: {STATUS_LABELS[status]}")
+
+
+def _owner(contacts: list[Contact], item: OpenItem) -> Contact:
+    """The chat's contact row the reference belongs to."""
+    return next(c for c in contacts if c.id == item.ref.contact_id)
+
+
+def _item_for_code(session: Session, contacts: list[Contact], code: str) -> OpenItem | None:
+    """Resolve a short code against every contact row of this chat."""
+    for contact in contacts:
+        if contact.role == "contact":
+            item = item_by_code(session, contact, code)
+            if item is not None:
+                return item
+    return None
+
+
+def _note(
+    session: Session,
+    incoming: Incoming,
+    contacts: list[Contact],
+    state: dict,
+    now: datetime,
+    skip: bool = False,
+) -> Outcome:
+    """The note that follows a status button (or its skipping)."""
+    ch = incoming.channel
+    report = session.get(Report, state.get("report_id"))
+    clear_state(session, ch, incoming.chat_id)
+    item = None
+    if report is not None:
+        for contact in contacts:
+            ref_item = _item_for_occurrence(session, contact, report.occurrence_id)
+            if ref_item is not None:
+                item = ref_item
+                break
+    if report is None or item is None:
+        return _say(ch, "stale_button")
+    text = incoming.text.strip()
+    if not skip and fold(text) not in SKIP_WORDS:
+        percent = parse_percent(text)
+        add_note(report, text, percent)
+        if percent is not None and report.status != "done":
+            item.occurrence.percent = percent
+            session.add(item.occurrence)
+        session.add(report)
+    return Outcome(messages=(_recorded(ch, item, report),))
+
+
+def _item_for_occurrence(session: Session, contact: Contact, occurrence_id: int) -> OpenItem | None:
+    """The contact's reference for an occurrence."""
+    code = session.exec(
+        select(MessageRef.code).where(
+            MessageRef.contact_id == contact.id, MessageRef.occurrence_id == occurrence_id
+        )
+    ).first()
+    return item_by_code(session, contact, code) if code else None
+
+
+def _recorded(channel: str, item: OpenItem, report: Report) -> OutgoingMessage:
+    """The confirmation of what was recorded."""
+    return message(
+        channel,
+        "recorded",
+        task_key=item.task.key,
+        unit_name=item.unit.name,
+        status=report.status,
+        status_label=STATUS_LABELS[report.status],
+        percent=report.percent,
+        note=report.note,
+        evidence=len(report.evidence),
+    )
+
+
+def _target_items(session: Session, incoming: Incoming, contacts: list[Contact]) -> list[OpenItem]:
+    """The reminder a free-text reply is about: the replied-to message, else the latest one."""
+    if incoming.reply_to:
+        rows = session.exec(
+            select(Outbox).where(
+                Outbox.platform_message_id == incoming.reply_to,
+                Outbox.contact_id.in_([c.id for c in contacts]),  # type: ignore[attr-defined]
+                Outbox.kind != "escalation",
+            )
+        ).all()
+        items = []
+        for row in rows:
+            contact = next(c for c in contacts if c.id == row.contact_id)
+            item = _item_for_occurrence(session, contact, row.occurrence_id or -1)
+            if item is not None and item.occurrence.status != "done":
+                items.append(item)
+        if items:
+            return items
+    found: list[OpenItem] = []
+    for contact in contacts:
+        if contact.role == "contact":
+            found.extend(open_items(session, contact, limit=1))
+    found.sort(key=lambda i: i.ref.id or 0, reverse=True)
+    return found[:1]
+
+
+def _free_text(
+    session: Session, incoming: Incoming, contacts: list[Contact], now: datetime
+) -> Outcome:
+    """A coded reply («A7K 2 đạt 60%»), a bare choice, or a sentence about the latest reminder."""
+    ch = incoming.channel
+    text = incoming.text.strip()
+    coded = parse_coded_reply(text)
+    if coded is not None:
+        item = _item_for_code(session, contacts, coded[0])
+        if item is not None:
+            return _apply(session, ch, contacts, item, coded[1], now)
+    if "contact" not in {c.role for c in contacts}:
+        return _say(ch, "help", is_contact=False, is_head=True, is_coordinator=False)
+    items = _target_items(session, incoming, contacts)
+    if not items:
+        return _say(ch, "no_open")
+    if len(items) > 1:
+        return tasks_view.pick(ch, items)
+    parsed = parse_bare_choice(text) or parse_reply(text)
+    item = items[0]
+    if parsed.status is None:
+        buttons = [
+            [Button(f"{icon} {label}", status_data(item.ref.code, c)) for c, icon, label in STATUS_CHOICES]
+        ]
+        return _say_with(
+            ch,
+            "unreadable",
+            buttons,
+            task_key=item.task.key,
+            unit_name=item.unit.name,
+            text=text[:200],
+            code=item.ref.code,
+        )
+    return _apply(session, ch, contacts, item, parsed, now)
+
+
+def _say_with(channel: str, template: str, buttons: list[list[Button]], **context: object) -> Outcome:
+    """An outcome of one templated message with buttons."""
+    return Outcome(messages=(message(channel, template, buttons=buttons, **context),))
+
+
+def _apply(
+    session: Session,
+    channel: str,
+    contacts: list[Contact],
+    item: OpenItem,
+    parsed: ParsedReply,
+    now: datetime,
+) -> Outcome:
+    """Record a parsed reply on an item."""
+    assert parsed.status is not None
+    try:
+        report = record_report(
+            session,
+            contact=_owner(contacts, item),
+            occurrence=item.occurrence,
+            status=parsed.status,
+            percent=parsed.percent,
+            note=parsed.note,
+            now=now,
+        )
+    except ReportRefused as exc:
+        return _say(channel, "refused", reason=str(exc))
+    return Outcome(messages=(_recorded(channel, item, report),))
+
+
+def _evidence(session: Session, incoming: Incoming, contacts: list[Contact]) -> Outcome:
+    """Photos and documents attach to the chat's latest report (or the one waiting for a note)."""
+    ch = incoming.channel
+    contact_ids = [c.id for c in contacts if c.role == "contact"]
+    report = None
+    state = get_state(session, ch, incoming.chat_id)
+    if state.get("step") == "note":
+        report = session.get(Report, state.get("report_id"))
+    if report is None and contact_ids:
+        report = session.exec(
+            select(Report)
+            .where(Report.contact_id.in_(contact_ids))  # type: ignore[attr-defined]
+            .order_by(Report.id.desc())  # type: ignore[union-attr]
+        ).first()
+    if report is None:
+        return _say(ch, "evidence_no_report")
+    add_evidence(report, incoming.attachments)
+    session.add(report)
+    item = None
+    for contact in contacts:
+        item = item or _item_for_occurrence(session, contact, report.occurrence_id)
+    if incoming.text.strip() and not report.note:
+        report.note = incoming.text.strip()
+    return _say(
+        ch,
+        "evidence_saved",
+        count=len(incoming.attachments),
+        task_key=item.task.key if item else "",
+        unit_name=item.unit.name if item else "",
+    )
+

@@ -1,0 +1,65 @@
+"""Registration: redeem a single-use invite code from a chat (/start CODE or DK CODE)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from handlers.invites import hash_code
+from handlers.texts import message
+from handlers.types import Incoming
+from plans.messages import OutgoingMessage
+from storage.models import Contact, Invite, Unit
+
+ROLE_LABELS = {
+    "contact": "đầu mối báo cáo",
+    "head": "lãnh đạo",
+    "coordinator": "văn phòng điều phối",
+}
+MAX_CODE = 64
+
+
+def redeem_invite(
+    session: Session, incoming: Incoming, code: str, *, now: datetime
+) -> OutgoingMessage:
+    """Register the chat with the invite's unit and role, if the code is valid."""
+    ch = incoming.channel
+    invite = None
+    if len(code) <= MAX_CODE:
+        invite = session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return message(ch, "invalid_code")
+    unit = session.get(Unit, invite.unit_id)
+    if unit is None or not unit.active:
+        return message(ch, "invalid_code")
+    contact = session.exec(
+        select(Contact).where(
+            Contact.channel == ch,
+            Contact.chat_id == incoming.chat_id,
+            Contact.unit_id == unit.id,
+            Contact.role == invite.role,
+        )
+    ).first()
+    if contact is None:
+        contact = Contact(
+            channel=ch,
+            chat_id=incoming.chat_id,
+            unit_id=unit.id,  # type: ignore[arg-type]
+            role=invite.role,
+            display_name=incoming.user_name[:120],
+            created_at=now,
+        )
+    contact.reachable = True
+    session.add(contact)
+    session.flush()
+    invite.used_at = now
+    invite.used_by = contact.id
+    session.add(invite)
+    return message(
+        ch,
+        "welcome",
+        unit_name=unit.name,
+        role=invite.role,
+        role_label=ROLE_LABELS[invite.role],
+    )

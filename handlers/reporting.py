@@ -1,0 +1,129 @@
+"""Record a contact's status report on an occurrence, and keep the occurrence's summary in step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from storage.models import Assignment, Contact, MessageRef, Occurrence, Plan, Report, Task, Unit
+
+STATUSES = ("done", "in_progress", "blocked")
+STATUS_LABELS = {
+    "done": "Đã hoàn thành",
+    "in_progress": "Đang thực hiện",
+    "blocked": "Gặp khó khăn",
+}
+NOTE_LIMIT = 2000
+
+
+class ReportRefused(Exception):
+    """A report that may not be recorded (confirmed already, not the caller's unit)."""
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """An occurrence a contact can report on, with the names to show."""
+
+    ref: MessageRef
+    occurrence: Occurrence
+    task: Task
+    plan: Plan
+    unit: Unit
+
+
+def open_items(session: Session, contact: Contact, *, limit: int = 50) -> list[OpenItem]:
+    """The contact's referenced occurrences not yet done, newest reminder first."""
+    rows = session.exec(
+        select(MessageRef, Occurrence, Task, Plan, Unit)
+        .join(Occurrence, Occurrence.id == MessageRef.occurrence_id)
+        .join(Assignment, Assignment.id == Occurrence.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(
+            MessageRef.contact_id == contact.id,
+            Occurrence.active,
+            Occurrence.status != "done",
+            Task.active,
+        )
+        .order_by(MessageRef.id.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    ).all()
+    return [OpenItem(*row) for row in rows]
+
+
+def item_by_code(session: Session, contact: Contact, code: str) -> OpenItem | None:
+    """The contact's occurrence behind a short code, open or not."""
+    row = session.exec(
+        select(MessageRef, Occurrence, Task, Plan, Unit)
+        .join(Occurrence, Occurrence.id == MessageRef.occurrence_id)
+        .join(Assignment, Assignment.id == Occurrence.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(MessageRef.contact_id == contact.id, MessageRef.code == code.upper())
+    ).first()
+    return OpenItem(*row) if row else None
+
+
+def record_report(
+    session: Session,
+    *,
+    contact: Contact,
+    occurrence: Occurrence,
+    status: str,
+    percent: int | None,
+    note: str,
+    now: datetime,
+) -> Report:
+    """Store a report (a correction is a new report) and update the occurrence's summary."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    assignment = session.get(Assignment, occurrence.assignment_id)
+    if assignment is None or assignment.unit_id != contact.unit_id or contact.role != "contact":
+        raise ReportRefused("Bạn chỉ báo cáo được cho nhiệm vụ của đơn vị mình.")
+    if occurrence.confirmed_at is not None:
+        raise ReportRefused("Báo cáo này đã được xác nhận, không sửa được nữa.")
+    if status == "done":
+        percent = 100
+    report = Report(
+        occurrence_id=occurrence.id,  # type: ignore[arg-type]
+        contact_id=contact.id,
+        status=status,
+        percent=percent,
+        note=note.strip()[:NOTE_LIMIT],
+        created_at=now,
+    )
+    session.add(report)
+    occurrence.status = status
+    occurrence.percent = percent
+    occurrence.reported_at = now
+    occurrence.done_at = now if status == "done" else None
+    if status == "done":
+        occurrence.next_reminder_at = None
+    session.add(occurrence)
+    session.flush()
+    return report
+
+
+def latest_report(session: Session, occurrence_id: int) -> Report | None:
+    """The newest report of an occurrence."""
+    return session.exec(
+        select(Report)
+        .where(Report.occurrence_id == occurrence_id)
+        .order_by(Report.id.desc())  # type: ignore[union-attr]
+    ).first()
+
+
+def add_note(report: Report, note: str, percent: int | None) -> None:
+    """Complete a report with the note asked for after a button."""
+    report.note = note.strip()[:NOTE_LIMIT]
+    if percent is not None and report.status != "done":
+        report.percent = percent
+
+
+def add_evidence(report: Report, file_ids: tuple[str, ...]) -> None:
+    """Attach photos or documents to a report."""
+    report.evidence = [*report.evidence, *file_ids]

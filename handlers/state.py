@@ -1,0 +1,36 @@
+"""Conversation steps kept in the database, so a pending note survives a restart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from storage.models import ChatState
+
+
+def get_state(session: Session, channel: str, chat_id: str) -> dict[str, Any]:
+    """The chat's pending step, or an empty dict."""
+    row = session.get(ChatState, (channel, chat_id))
+    return dict(row.state) if row else {}
+
+
+def set_state(
+    session: Session, channel: str, chat_id: str, state: dict[str, Any], *, now: datetime
+) -> None:
+    """Remember the chat's pending step."""
+    row = session.get(ChatState, (channel, chat_id))
+    if row is None:
+        row = ChatState(channel=channel, chat_id=chat_id, state=state, updated_at=now)
+    else:
+        row.state = state
+        row.updated_at = now
+    session.add(row)
+
+
+def clear_state(session: Session, channel: str, chat_id: str) -> None:
+    """Forget the chat's pending step."""
+    row = session.get(ChatState, (channel, chat_id))
+    if row is not None:
+        session.delete(row)

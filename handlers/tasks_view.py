@@ -1,0 +1,141 @@
+"""/viec and /baocao: the unit's current tasks, each with its short code and buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from handlers.reporting import STATUS_LABELS, OpenItem
+from handlers.texts import message
+from handlers.types import Outcome
+from plans.clock import local_date
+from plans.messages import Button
+from plans.reminder_text import STATUS_CHOICES, status_data
+from storage.models import Assignment, Contact, Occurrence, Plan, Task, Unit
+from storage.queries import ensure_ref_code
+
+LIST_LIMIT = 15
+TITLE_LIMIT = 120
+
+
+@dataclass(frozen=True)
+class ListedTask:
+    """A task line of /viec."""
+
+    code: str
+    plan_label: str
+    task_key: str
+    title: str
+    unit_name: str
+    due_label: str
+    status_label: str
+
+
+def current_occurrences(
+    session: Session, unit_id: int, *, today_iso: str, include_done: bool
+) -> list[tuple[Occurrence, Task, Plan, Unit]]:
+    """Per assignment: occurrences already due and not done, plus the next upcoming one."""
+    rows = session.exec(
+        select(Occurrence, Task, Plan, Unit)
+        .join(Assignment, Assignment.id == Occurrence.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Assignment.unit_id == unit_id, Assignment.active, Occurrence.active, Task.active)
+        .where(Task.due_kind.in_(("dated", "ongoing")))  # type: ignore[attr-defined]
+        .order_by(Occurrence.due_date, Task.position)  # type: ignore[arg-type]
+    ).all()
+    chosen: list[tuple[Occurrence, Task, Plan, Unit]] = []
+    upcoming_seen: set[int] = set()
+    for occurrence, task, plan, unit in rows:
+        closed = occurrence.status == "done" and (
+            not include_done or occurrence.confirmed_at is not None
+        )
+        due = occurrence.due_date
+        if due is None or due.isoformat() <= today_iso:
+            if not closed:
+                chosen.append((occurrence, task, plan, unit))
+        elif occurrence.assignment_id not in upcoming_seen:
+            upcoming_seen.add(occurrence.assignment_id)
+            if not closed:
+                chosen.append((occurrence, task, plan, unit))
+    return chosen
+
+
+def task_list(
+    session: Session, channel: str, contacts: list[Contact], *, now: datetime, include_done: bool
+) -> Outcome:
+    """List the chat's units' current tasks with a row of status buttons each."""
+    today = local_date(now)
+    lines: list[ListedTask] = []
+    buttons: list[list[Button]] = []
+    for contact in contacts:
+        if contact.role != "contact":
+            continue
+        rows = current_occurrences(
+            session, contact.unit_id, today_iso=today.isoformat(), include_done=include_done
+        )
+        for occurrence, task, plan, unit in rows:
+            code = ensure_ref_code(
+                session=session,
+                contact_id=contact.id,  # type: ignore[arg-type]
+                occurrence_id=occurrence.id,  # type: ignore[arg-type]
+                now=now,
+            )
+            lines.append(_listed(code, occurrence, task, plan, unit, today))
+            buttons.append(
+                [Button(f"{icon} {code}", status_data(code, c)) for c, icon, _ in STATUS_CHOICES]
+            )
+    if not lines:
+        if not any(c.role == "contact" for c in contacts):
+            return Outcome(messages=(message(channel, "not_allowed"),))
+        return Outcome(messages=(message(channel, "no_open"),))
+    shown = lines[:LIST_LIMIT]
+    title = "Báo cáo nhiệm vụ" if include_done else "Nhiệm vụ đang mở"
+    msg = message(
+        channel,
+        "task_list",
+        buttons=buttons[:LIST_LIMIT],
+        title=title,
+        items=shown,
+        more=len(lines) - len(shown),
+    )
+    return Outcome(messages=(msg,))
+
+
+def _listed(
+    code: str, occurrence: Occurrence, task: Task, plan: Plan, unit: Unit, today: object
+) -> ListedTask:
+    """One line of the list."""
+    due = occurrence.due_date
+    if due is None:
+        due_label = "thường xuyên"
+    else:
+        days = (due - today).days  # type: ignore[operator]
+        when = f"còn {days} ngày" if days > 0 else "hôm nay" if days == 0 else f"quá hạn {-days} ngày"
+        due_label = f"hạn {due:%d/%m/%Y} ({when})"
+    status = STATUS_LABELS.get(occurrence.status, "chưa báo cáo")
+    if occurrence.status == "in_progress" and occurrence.percent is not None:
+        status = f"{status} {occurrence.percent}%"
+    title = task.title if len(task.title) <= TITLE_LIMIT else task.title[: TITLE_LIMIT - 1] + "…"
+    return ListedTask(
+        code=code,
+        plan_label=plan.number or plan.code,
+        task_key=task.key,
+        title=title,
+        unit_name=unit.name,
+        due_label=due_label,
+        status_label=status,
+    )
+
+
+def pick(channel: str, items: list[OpenItem]) -> Outcome:
+    """Ask which task a reply to a combined reminder is about."""
+    rows = [
+        [Button(f"{icon} {i.ref.code}", status_data(i.ref.code, c)) for c, icon, _ in STATUS_CHOICES]
+        for i in items
+    ]
+    listed = [{"code": i.ref.code, "task_key": i.task.key, "title": i.task.title[:120]} for i in items]
+    return Outcome(messages=(message(channel, "pick_task", buttons=rows, items=listed),))

@@ -1,0 +1,31 @@
+"""Channel-neutral conversation input: what any messenger's update becomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from plans.messages import OutgoingMessage
+
+MAX_INCOMING_TEXT = 4096
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One user action: a text, a button press or a file, from one chat."""
+
+    channel: str
+    chat_id: str
+    update_key: str  # unique per channel: the platform's update or message id
+    user_name: str = ""
+    text: str = ""
+    button_data: str | None = None
+    reply_to: str | None = None  # platform id of the bot message being replied to
+    attachments: tuple[str, ...] = field(default_factory=tuple)  # platform file ids
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the handler wants said: messages to the chat, and a short popup for a button."""
+
+    messages: tuple[OutgoingMessage, ...] = ()
+    popup: str | None = None

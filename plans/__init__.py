@@ -1,0 +1,1 @@
+"""dondoc plans package."""

@@ -1,0 +1,163 @@
+"""Chat texts of the report: the weekly digest and /status, always within Telegram's limit."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from plans.render import render
+from plans.report import PlanReport, ReportRow, StatusView, UnitRows
+from plans.status import Category
+
+TELEGRAM_LIMIT = 4096
+CATEGORY_COLOURS = {
+    Category.DONE_ON_TIME: "#2e7d32",
+    Category.DONE_LATE: "#f9a825",
+    Category.IN_PROGRESS: "#1565c0",
+    Category.OVERDUE: "#c62828",
+    Category.NO_DEADLINE: "#9e9e9e",
+}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Shown(Generic[T]):
+    """The head of a list that fits in the message, and how many items were left out."""
+
+    items: list[T]
+    more: int
+
+    @classmethod
+    def head(cls, items: Sequence[T], limit: int) -> Shown[T]:
+        """The first `limit` items."""
+        return cls(list(items[:limit]), max(0, len(items) - limit))
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of each list a message may show; free texts are cut to `text` characters."""
+
+    units: int
+    tasks: int
+    notes: int
+    silent: int
+    text: int
+
+
+# Tried in order until the message fits; the last one lists nothing, so it always fits.
+BUDGETS = (
+    Budget(units=25, tasks=6, notes=10, silent=60, text=300),
+    Budget(units=12, tasks=4, notes=6, silent=30, text=160),
+    Budget(units=6, tasks=3, notes=3, silent=15, text=100),
+    Budget(units=3, tasks=2, notes=2, silent=6, text=60),
+    Budget(units=0, tasks=0, notes=0, silent=0, text=60),
+)
+
+
+@dataclass(frozen=True)
+class OverdueGroup:
+    """One unit's overdue rows, cut to the budget."""
+
+    unit_name: str
+    total: int
+    rows: Shown[ReportRow]
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_telegram(render_with: Callable[[Budget], str]) -> str:
+    """Render with shrinking budgets until the text fits in one Telegram message."""
+    for budget in BUDGETS[:-1]:
+        text = render_with(budget)
+        if telegram_length(text) <= TELEGRAM_LIMIT:
+            return text
+    return render_with(BUDGETS[-1])
+
+
+def build_digest_text(report: PlanReport) -> str:
+    """The weekly digest of a plan as Telegram HTML (at most 4,096 characters)."""
+
+    def render_with(budget: Budget) -> str:
+        groups = Shown.head(report.overdue_by_unit, budget.units)
+        return render(
+            "digest.html.j2",
+            report=report,
+            budget=budget,
+            overdue=Shown([_overdue(g, budget) for g in groups.items], groups.more),
+            difficulties=Shown.head(report.difficulties, budget.notes),
+            silent=Shown.head(report.silent_units, budget.silent),
+        )
+
+    return fit_telegram(render_with)
+
+
+def build_status_text(view: StatusView, *, command: str = "/status") -> str:
+    """The /status answer as Telegram HTML (at most 4,096 characters)."""
+    rows = sorted(view.rows, key=_severity)
+
+    def render_with(budget: Budget) -> str:
+        return render(
+            "status.html.j2",
+            view=view,
+            budget=budget,
+            command=command,
+            plans=Shown.head(view.plans, budget.units),
+            units=Shown.head(view.units, budget.units),
+            rows=Shown.head(rows, budget.units),
+        )
+
+    return fit_telegram(render_with)
+
+
+def completion_chart_png(report: PlanReport) -> bytes:
+    """A small horizontal bar chart of the rows per category, as PNG bytes."""
+    tally = report.tally
+    categories = list(Category)
+    counts = [tally.counts[c] for c in categories]
+    figure = Figure(figsize=(6.4, 2.4), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    positions = range(len(categories))
+    axes.barh(positions, counts, color=[CATEGORY_COLOURS[c] for c in categories])
+    axes.set_yticks(list(positions), [c.label for c in categories], fontsize=9)
+    axes.invert_yaxis()
+    axes.spines[["top", "right"]].set_visible(False)
+    axes.tick_params(axis="x", labelsize=8)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    peak = max(counts) or 1
+    axes.set_xlim(0, peak * 1.15)
+    for position, count in zip(positions, counts, strict=True):
+        axes.text(count + peak * 0.01, position, f"{count:,}".replace(",", "."), va="center")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _overdue(group: UnitRows, budget: Budget) -> OverdueGroup:
+    """A unit's overdue rows cut to the budget."""
+    return OverdueGroup(group.unit.name, len(group.rows), Shown.head(group.rows, budget.tasks))
+
+
+_SEVERITY = {
+    Category.OVERDUE: 0,
+    Category.IN_PROGRESS: 1,
+    Category.NO_DEADLINE: 2,
+    Category.DONE_LATE: 3,
+    Category.DONE_ON_TIME: 4,
+}
+
+
+def _severity(row: ReportRow) -> tuple[int, bool, bool]:
+    """Drill-down order: overdue first, then open work (blocked and due soon first), then done."""
+    return (_SEVERITY[row.category], not row.blocked, not row.due_soon)

@@ -1,0 +1,43 @@
+"""Errors of the plans domain: one base class, precise subclasses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DondocError(Exception):
+    """Base class for errors of the plans domain."""
+
+
+class DeadlineError(DondocError):
+    """A deadline expression that cannot be read; the message quotes it."""
+
+    def __init__(self, text: str, reason: str | None = None) -> None:
+        message = f'Không đọc được thời hạn: "{text}"'
+        if reason:
+            message = f"{message} ({reason})"
+        super().__init__(message)
+        self.text = text
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located by file, line and field."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class InputFileError(DondocError):
+    """A units or plan file with one or more problems; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems

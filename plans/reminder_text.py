@@ -1,0 +1,78 @@
+"""Compose reminder messages (one per contact per moment, several tasks combined)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from plans.messages import Button, OutgoingMessage
+from plans.render import render
+
+# Telegram gets HTML and buttons; other channels get plain text and typed reply codes.
+HTML_CHANNELS = {"telegram"}
+ITEMS_PER_MESSAGE = {"telegram": 8, "zalo": 3}
+STATUS_CHOICES = (("1", "✅", "Đã hoàn thành"), ("2", "🔄", "Đang thực hiện"), ("3", "⚠️", "Gặp khó khăn"))
+TITLE_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class ReminderItem:
+    """One task of a reminder, as the contact will read it."""
+
+    code: str
+    plan_label: str
+    task_key: str
+    task_title: str
+    unit_name: str
+    due_date: date | None
+    due_kind: str
+    escalation: bool = False
+    status: str = "none"
+    percent: int | None = None
+
+    def days_left(self, today: date) -> int | None:
+        """Days until the due date (negative when overdue)."""
+        return None if self.due_date is None else (self.due_date - today).days
+
+    @property
+    def short_title(self) -> str:
+        """The task title cut to a readable length."""
+        if len(self.task_title) <= TITLE_LIMIT:
+            return self.task_title
+        return self.task_title[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+def status_data(code: str, choice: str) -> str:
+    """Callback data of a status button: a short reference, far below 64 bytes."""
+    return f"s:{code}:{choice}"
+
+
+def reminder_messages(channel: str, items: list[ReminderItem], today: date) -> list[OutgoingMessage]:
+    """Render reminders for one contact, split so that each message stays readable."""
+    size = ITEMS_PER_MESSAGE.get(channel, 5)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    return [_message(channel, chunk, today) for chunk in chunks]
+
+
+def _message(channel: str, items: list[ReminderItem], today: date) -> OutgoingMessage:
+    """One message for up to a chunk of items."""
+    html = channel in HTML_CHANNELS
+    template = "reminder.html.j2" if html else "reminder.txt.j2"
+    text = render(template, items=items, today=today, choices=STATUS_CHOICES)
+    if not html:
+        return OutgoingMessage(text=text)
+    rows: list[tuple[Button, ...]] = []
+    for item in items:
+        if item.escalation:
+            continue  # a head reads the copy; only the unit's contact reports
+        if len(items) == 1:
+            labels = [f"{icon} {label}" for _, icon, label in STATUS_CHOICES]
+        else:
+            labels = [f"{icon} {item.code}" for _, icon, _ in STATUS_CHOICES]
+        rows.append(
+            tuple(
+                Button(text=label, data=status_data(item.code, choice))
+                for label, (choice, _, _) in zip(labels, STATUS_CHOICES, strict=True)
+            )
+        )
+    return OutgoingMessage(text=text, buttons=tuple(rows))

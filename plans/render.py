@@ -1,0 +1,76 @@
+"""Jinja2 rendering of reports and messages from plans/templates."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+def dmy(day: date | None) -> str:
+    """A date as Vietnamese write it: dd/mm/YYYY (empty for None)."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year}" if day else ""
+
+
+def num(value: int) -> str:
+    """An integer with Vietnamese thousands separators (100.000)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def pct(value: float | None) -> str:
+    """A percentage with a decimal comma (53,2%); a dash when undefined."""
+    if value is None:
+        return "—"
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return f"{text.replace('.', ',')}%"
+
+
+def due_text(period: str, due: date | None) -> str:
+    """The due date of an occurrence, or the wording of a task without one."""
+    return dmy(due) if due else PERIOD_LABELS.get(period, period)
+
+
+def md_cell(text: str | None) -> str:
+    """User text made safe for a Markdown table cell or list item."""
+    if not text:
+        return ""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+    return " ".join(text.split())
+
+
+@cache
+def environment() -> Environment:
+    """The shared environment: HTML templates autoescaped, Markdown and text ones not."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(dmy=dmy, num=num, pct=pct, md=md_cell, due=due_text)
+    env.globals.update(categories=list(Category), status_labels=STATUS_LABELS)
+    return env
+
+
+def render(template_name: str, **context: Any) -> str:
+    """Render a template to a string."""
+    return environment().get_template(template_name).render(**context)
+
+
+def render_to(path: Path, template_name: str, **context: Any) -> None:
+    """Stream a large rendering straight into a file."""
+    stream = environment().get_template(template_name).stream(**context)
+    stream.enable_buffering(200)
+    stream.dump(str(path), encoding="utf-8")
+
+
+def parts(template_name: str) -> Any:
+    """The macros of a text template, callable from Python (wording of DOCX and XLSX files)."""
+    return environment().get_template(template_name).module

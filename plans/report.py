@@ -1,0 +1,586 @@
+"""The consolidated report model: the category of every tracked occurrence at a local date."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from plans.clock import at_local, local_date
+from plans.errors import DondocError
+from plans.status import (
+    BLOCKED,
+    FLAG_LABELS,
+    NOTHING,
+    Category,
+    ReportFact,
+    Standing,
+    categorize,
+    day_end,
+    done_on,
+    is_due_soon,
+    standing,
+)
+from storage.models import Assignment, Occurrence, Plan, Report, Task, Unit
+
+DIFFICULTY_WINDOW_DAYS = 7
+
+
+class ReportError(DondocError):
+    """A report or status request that cannot be answered."""
+
+
+class UnknownPlanError(ReportError):
+    """A plan code that is not in the database."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Không có kế hoạch mã {code}")
+        self.code = code
+
+
+class UnknownUnitError(ReportError):
+    """A unit code that is not in the directory."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Không có đơn vị mã {code}")
+        self.code = code
+
+
+class UnknownTaskError(ReportError):
+    """A task key that no selected plan has."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Không có nhiệm vụ {key}")
+        self.key = key
+
+
+class OutOfScopeError(ReportError):
+    """A unit outside the caller's part of the directory."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Đơn vị {code} không thuộc phạm vi theo dõi của bạn")
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    """A unit as the report names it."""
+
+    id: int
+    code: str
+    name: str
+    parent_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRef:
+    """A task as the report names it."""
+
+    id: int
+    plan_id: int
+    key: str
+    title: str
+    position: int
+
+
+@dataclass(frozen=True)
+class PlanHeader:
+    """What the report says about the plan itself."""
+
+    id: int
+    code: str
+    number: str | None
+    title: str
+    issuer: str | None
+    issued: date
+    coordinator: UnitRef
+    coordinator_parent: UnitRef | None
+
+    @property
+    def reference(self) -> str:
+        """The document number as printed, or the plan code when it has none."""
+        return self.number or self.code
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One occurrence of one assignment, classified at the report date."""
+
+    occurrence_id: int
+    unit: UnitRef
+    task: TaskRef
+    period: str
+    due_date: date | None
+    category: Category
+    status: str
+    percent: int | None
+    note: str
+    reported_on: date | None
+    done_on: date | None
+    evidence_count: int
+    confirmed: bool
+    returned: bool
+    return_reason: str | None
+    due_soon: bool
+    unreported: bool
+    blocked: bool
+
+    @property
+    def flags(self) -> list[str]:
+        """The Vietnamese flag labels that apply ("sắp đến hạn", "chưa báo cáo"...)."""
+        names = ("due_soon", "unreported", "blocked", "returned", "confirmed")
+        return [FLAG_LABELS[name] for name in names if getattr(self, name)]
+
+
+@dataclass(frozen=True)
+class UnitRows:
+    """Rows of one unit (overdue or blocked lists)."""
+
+    unit: UnitRef
+    rows: list[ReportRow]
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """A "blocked" report received in the week up to the report date."""
+
+    unit: UnitRef
+    task: TaskRef
+    period: str
+    due_date: date | None
+    note: str
+    reported_on: date
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts per category and per flag over some rows."""
+
+    counts: dict[Category, int]
+    unreported: int = 0
+    blocked: int = 0
+    due_soon: int = 0
+
+    @classmethod
+    def of(cls, rows: Iterable[ReportRow]) -> Tally:
+        """Count the rows."""
+        counts = dict.fromkeys(Category, 0)
+        unreported = blocked = due_soon = 0
+        for row in rows:
+            counts[row.category] += 1
+            unreported += row.unreported
+            blocked += row.blocked
+            due_soon += row.due_soon
+        return cls(counts, unreported=unreported, blocked=blocked, due_soon=due_soon)
+
+    @property
+    def total(self) -> int:
+        """All rows."""
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        """Rows completed, on time or late."""
+        return self.counts[Category.DONE_ON_TIME] + self.counts[Category.DONE_LATE]
+
+    @property
+    def dated(self) -> int:
+        """Rows that have a due date."""
+        return self.total - self.counts[Category.NO_DEADLINE]
+
+    @property
+    def completion_percent(self) -> float | None:
+        """Completed rows among the rows with a due date; None when there is none."""
+        return round(100 * self.done / self.dated, 1) if self.dated else None
+
+    def share(self, category: Category) -> float | None:
+        """A category's share of all rows, in percent."""
+        return round(100 * self.counts[category] / self.total, 1) if self.total else None
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """The consolidated report of one plan at a date."""
+
+    plan: PlanHeader
+    at: date
+    rows: list[ReportRow]
+    tally: Tally
+    overdue_by_unit: list[UnitRows]
+    blocked_by_unit: list[UnitRows]
+    difficulties: list[Difficulty]
+    silent_units: list[UnitRef]
+    units_count: int
+    tasks_count: int
+
+    @property
+    def counts(self) -> dict[Category, int]:
+        """Rows per official category."""
+        return self.tally.counts
+
+    @property
+    def completion_percent(self) -> float | None:
+        """Completed rows among the rows with a due date."""
+        return self.tally.completion_percent
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One plan's tally in the /status summary."""
+
+    plan: PlanHeader
+    tally: Tally
+
+
+@dataclass(frozen=True)
+class UnitLine:
+    """One unit's tally in the /status drill-down."""
+
+    unit: UnitRef
+    tally: Tally
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """The /status answer: a summary, then lists to drill down into."""
+
+    at: date
+    plan: PlanHeader | None
+    unit: UnitRef | None
+    task_key: str | None
+    tally: Tally
+    plans: list[PlanLine]
+    units: list[UnitLine]
+    rows: list[ReportRow] = field(default_factory=list)
+
+
+@dataclass
+class _Collected:
+    """Rows and report facts gathered by one pass over storage."""
+
+    rows: list[ReportRow]
+    reporting_unit_ids: set[int]
+    difficulties: list[Difficulty]
+
+
+def build_report(session: Session, *, plan_code: str, at: date) -> PlanReport:
+    """The consolidated report of a plan as it stood at the end of local day `at`."""
+    plan = _plan(session, plan_code)
+    units = _units(session)
+    header = _header(plan, {u.code: u for u in units.values()})
+    collected = _collect(session, at=at, plan_ids=[header.id], units=units)
+    rows = collected.rows
+    seen: dict[int, UnitRef] = {}
+    for row in rows:
+        seen.setdefault(row.unit.id, row.unit)
+    return PlanReport(
+        plan=header,
+        at=at,
+        rows=rows,
+        tally=Tally.of(rows),
+        overdue_by_unit=_group(r for r in rows if r.category is Category.OVERDUE),
+        blocked_by_unit=_group(r for r in rows if r.blocked),
+        difficulties=collected.difficulties,
+        silent_units=[u for i, u in seen.items() if i not in collected.reporting_unit_ids],
+        units_count=len(seen),
+        tasks_count=len({row.task.id for row in rows}),
+    )
+
+
+def build_status(
+    session: Session,
+    *,
+    at: date,
+    plan_code: str | None = None,
+    unit_code: str | None = None,
+    task_key: str | None = None,
+    scope_unit_codes: set[str] | None = None,
+) -> StatusView:
+    """The /status view; `scope_unit_codes` (and their descendants) bound what is visible."""
+    plans = [_plan(session, plan_code)] if plan_code else _all_plans(session)
+    units = _units(session)
+    by_code = {u.code: u for u in units.values()}
+    visible = subtree(units.values(), scope_unit_codes) if scope_unit_codes is not None else None
+    unit: UnitRef | None = None
+    if unit_code is not None:
+        unit = by_code.get(unit_code)
+        if unit is None:
+            raise UnknownUnitError(unit_code)
+        if visible is not None and unit_code not in visible:
+            raise OutOfScopeError(unit_code)
+        chosen = subtree(units.values(), {unit_code})
+        visible = chosen if visible is None else chosen & visible
+    unit_ids = {by_code[c].id for c in visible if c in by_code} if visible is not None else None
+    headers = {h.id: h for h in (_header(p, by_code) for p in plans)}
+    task_ids = _task_ids(session, list(headers), task_key) if task_key else None
+    collected = _collect(
+        session, at=at, plan_ids=list(headers), units=units, unit_ids=unit_ids, task_ids=task_ids
+    )
+    rows = collected.rows
+    by_plan: dict[int, list[ReportRow]] = defaultdict(list)
+    by_unit: dict[int, list[ReportRow]] = defaultdict(list)
+    for row in rows:
+        by_plan[row.task.plan_id].append(row)
+        by_unit[row.unit.id].append(row)
+    unit_lines = [UnitLine(units[i], Tally.of(r)) for i, r in by_unit.items()]
+    unit_lines.sort(key=_worst_first)
+    return StatusView(
+        at=at,
+        plan=next(iter(headers.values())) if plan_code else None,
+        unit=unit,
+        task_key=task_key,
+        tally=Tally.of(rows),
+        plans=[PlanLine(headers[i], Tally.of(by_plan[i])) for i in headers if by_plan[i]],
+        units=unit_lines,
+        rows=rows if unit_code or task_key else [],
+    )
+
+
+def subtree(units: Iterable[UnitRef], roots: Iterable[str]) -> set[str]:
+    """The codes of `roots` and of every unit below them (via parent codes)."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for unit in units:
+        if unit.parent_code:
+            children[unit.parent_code].append(unit.code)
+    found: set[str] = set()
+    stack = list(roots)
+    while stack:
+        code = stack.pop()
+        if code not in found:
+            found.add(code)
+            stack.extend(children.get(code, ()))
+    return found
+
+
+def _worst_first(line: UnitLine) -> tuple[int, int, int, int]:
+    """Sort key: most overdue, then most unreported, then directory order."""
+    tally = line.tally
+    return (-tally.counts[Category.OVERDUE], -tally.unreported, -tally.blocked, line.unit.id)
+
+
+def _group(rows: Iterable[ReportRow]) -> list[UnitRows]:
+    """Rows grouped by unit, the unit with most rows first."""
+    grouped: dict[int, list[ReportRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.unit.id].append(row)
+    groups = [UnitRows(found[0].unit, found) for found in grouped.values()]
+    groups.sort(key=lambda g: (-len(g.rows), g.unit.id))
+    return groups
+
+
+def _plan(session: Session, code: str) -> Plan:
+    """A plan by code, or UnknownPlanError."""
+    plan = session.exec(select(Plan).where(Plan.code == code)).first()
+    if plan is None or plan.id is None:
+        raise UnknownPlanError(code)
+    return plan
+
+
+def _all_plans(session: Session) -> list[Plan]:
+    """Every plan, by code."""
+    return list(session.exec(select(Plan).order_by(Plan.code)))
+
+
+def _units(session: Session) -> dict[int, UnitRef]:
+    """Every unit, by id (a few thousand at most: one cheap query)."""
+    rows = session.exec(select(Unit.id, Unit.code, Unit.name, Unit.parent_code))
+    return {r[0]: UnitRef(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def _header(plan: Plan, by_code: dict[str, UnitRef]) -> PlanHeader:
+    """The plan header with its coordinator unit resolved."""
+    coordinator = by_code.get(plan.coordinator_code) or UnitRef(
+        0, plan.coordinator_code, plan.coordinator_code
+    )
+    parent = by_code.get(coordinator.parent_code) if coordinator.parent_code else None
+    assert plan.id is not None
+    return PlanHeader(
+        id=plan.id,
+        code=plan.code,
+        number=plan.number,
+        title=plan.title,
+        issuer=plan.issuer,
+        issued=plan.issued,
+        coordinator=coordinator,
+        coordinator_parent=parent,
+    )
+
+
+def _task_ids(session: Session, plan_ids: Sequence[int], key: str) -> set[int]:
+    """Ids of the active tasks with `key` in the plans, or UnknownTaskError."""
+    found = set(
+        session.exec(
+            select(Task.id).where(
+                Task.plan_id.in_(list(plan_ids)),  # type: ignore[attr-defined]
+                Task.key == key,
+                Task.active,
+            )
+        )
+    )
+    if not found:
+        raise UnknownTaskError(key)
+    return found
+
+
+def _collect(
+    session: Session,
+    *,
+    at: date,
+    plan_ids: Sequence[int],
+    units: dict[int, UnitRef],
+    unit_ids: set[int] | None = None,
+    task_ids: set[int] | None = None,
+) -> _Collected:
+    """Classify the visible occurrences of the plans with three set-based queries."""
+    cutoff = day_end(at)
+    week_start = at_local(at - timedelta(days=DIFFICULTY_WINDOW_DAYS - 1), 0)
+    tasks = _tasks(session, plan_ids, task_ids)
+    filters: list[Any] = [
+        Task.plan_id.in_(list(plan_ids)),  # type: ignore[union-attr]
+        Task.active,
+        Assignment.active,
+        Occurrence.active,
+    ]
+    if unit_ids is not None:
+        filters.append(Assignment.unit_id.in_(sorted(unit_ids)))  # type: ignore[attr-defined]
+    if task_ids is not None:
+        filters.append(Task.id.in_(sorted(task_ids)))  # type: ignore[union-attr]
+
+    # The current period of each assignment: its first due date after `at`.
+    upcoming = (
+        select(Occurrence.assignment_id, func.min(Occurrence.due_date).label("next_due"))
+        .join(Assignment, Assignment.id == Occurrence.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(*filters, Occurrence.due_date > at)  # type: ignore[operator]
+        .group_by(Occurrence.assignment_id)
+        .subquery()
+    )
+    occurrences = session.exec(
+        select(
+            Occurrence.id,
+            Occurrence.period,
+            Occurrence.due_date,
+            Assignment.unit_id,
+            Assignment.task_id,
+        )
+        .join(Assignment, Assignment.id == Occurrence.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .outerjoin(upcoming, upcoming.c.assignment_id == Occurrence.assignment_id)
+        .where(*filters)
+        .where(
+            or_(
+                Occurrence.due_date.is_(None),  # type: ignore[union-attr]
+                Occurrence.due_date <= at,  # type: ignore[operator]
+                Occurrence.due_date == upcoming.c.next_due,
+            )
+        )
+    ).all()
+
+    reports = session.exec(
+        select(
+            Report.occurrence_id,
+            Report.status,
+            Report.created_at,
+            Report.percent,
+            Report.note,
+            Report.evidence,
+            Report.confirmed_at,
+            Report.returned_at,
+            Report.return_reason,
+            Assignment.unit_id,
+            Assignment.task_id,
+            Occurrence.period,
+            Occurrence.due_date,
+        )
+        .join(Occurrence, Occurrence.id == Report.occurrence_id)
+        .join(Assignment, Assignment.id == Occurrence.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(*filters, Report.created_at < cutoff)  # type: ignore[operator]
+        .order_by(Report.occurrence_id, Report.created_at, Report.id)
+    )
+    history: dict[int, list[ReportFact]] = defaultdict(list)
+    reporting: set[int] = set()
+    difficulties: list[Difficulty] = []
+    for r in reports:
+        history[r[0]].append(
+            ReportFact(
+                status=r[1],
+                created_at=r[2],
+                percent=r[3],
+                note=r[4],
+                evidence=len(r[5] or ()),
+                confirmed_at=r[6],
+                returned_at=r[7],
+                return_reason=r[8],
+            )
+        )
+        reporting.add(r[9])
+        if r[1] == BLOCKED and r[2] >= week_start:
+            difficulties.append(
+                Difficulty(units[r[9]], tasks[r[10]], r[11], r[12], r[4], local_date(r[2]))
+            )
+    difficulties.sort(key=lambda d: (d.unit.id, d.task.position, d.reported_on))
+
+    rows = [
+        _row(occ_id, period, due, units[unit_id], tasks[task_id], history.get(occ_id), at, cutoff)
+        for occ_id, period, due, unit_id, task_id in occurrences
+    ]
+    rows.sort(key=_row_order)
+    return _Collected(rows, reporting, difficulties)
+
+
+def _tasks(
+    session: Session, plan_ids: Sequence[int], task_ids: set[int] | None
+) -> dict[int, TaskRef]:
+    """The tasks of the plans, by id."""
+    stmt = select(Task.id, Task.plan_id, Task.key, Task.title, Task.position).where(
+        Task.plan_id.in_(list(plan_ids))  # type: ignore[union-attr]
+    )
+    if task_ids is not None:
+        stmt = stmt.where(Task.id.in_(sorted(task_ids)))  # type: ignore[union-attr]
+    return {r[0]: TaskRef(r[0], r[1], r[2], r[3], r[4]) for r in session.exec(stmt)}
+
+
+def _row(
+    occurrence_id: int,
+    period: str,
+    due: date | None,
+    unit: UnitRef,
+    task: TaskRef,
+    facts: list[ReportFact] | None,
+    at: date,
+    cutoff: datetime,
+) -> ReportRow:
+    """Classify one occurrence from its report history."""
+    state: Standing = standing(facts, cutoff=cutoff) if facts else NOTHING
+    finished = done_on(state)
+    return ReportRow(
+        occurrence_id=occurrence_id,
+        unit=unit,
+        task=task,
+        period=period,
+        due_date=due,
+        category=categorize(due=due, done_on=finished, at=at),
+        status=state.status,
+        percent=state.percent,
+        note=state.note,
+        reported_on=local_date(state.last_report_at) if state.last_report_at else None,
+        done_on=finished,
+        evidence_count=state.evidence,
+        confirmed=state.confirmed,
+        returned=state.returned,
+        return_reason=state.return_reason,
+        due_soon=is_due_soon(due=due, done_on=finished, at=at),
+        unreported=not state.reported,
+        blocked=state.status == BLOCKED,
+    )
+
+
+def _row_order(row: ReportRow) -> tuple[int, int, str, date]:
+    """Directory order of units, then plan order of tasks, then due date."""
+    return (row.unit.id, row.task.position, row.task.key, row.due_date or date.max)

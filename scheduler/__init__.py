@@ -1,0 +1,1 @@
+"""dondoc scheduler package."""

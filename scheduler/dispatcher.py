@@ -1,0 +1,382 @@
+"""Send pending outbox rows through the channel senders, safely under crashes and rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from plans.clock import local_date
+from plans.messages import OutgoingMessage, RetryAfter, Sender, SendError, Unreachable
+from plans.policy import in_quiet_hours
+from plans.reminder_text import ReminderItem, reminder_messages
+from plans.render import render
+from scheduler.ratelimit import RateLimiter
+from storage.db import insert_ignore, is_sqlite, session_scope
+from storage.models import (
+    Assignment,
+    Contact,
+    Occurrence,
+    Outbox,
+    Plan,
+    SentCounter,
+    Task,
+    Unit,
+)
+from storage.queries import ensure_ref_code
+
+logger = logging.getLogger(__name__)
+
+REMINDER_KINDS = ("reminder", "checkin", "escalation")
+INLINE_RETRIES = 4  # transient failures retried inside one pass before the row waits for the next
+LONG_WAIT = 60.0  # a 429 asking for longer than this is left to a later pass
+FOREIGN_LEASE = timedelta(minutes=10)  # rows claimed by a process on another host
+CLAIM_CONTACTS = 50
+
+
+def worker_identity() -> str:
+    """host:pid:nonce — lets a restarted process tell a crashed claimer from a live one."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch pass did."""
+
+    sent: int = 0
+    messages: int = 0
+    retried: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The rows of one outgoing message, claimed by this worker."""
+
+    contact: Contact
+    row_ids: tuple[int, ...]
+    kind: str
+    text: str | None
+
+
+class Dispatcher:
+    """Claims pending outbox rows, renders them, sends them and records the outcome."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        senders: dict[str, Sender],
+        *,
+        limiter: RateLimiter,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_sent: Callable[[Contact, OutgoingMessage], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.senders = senders
+        self.limiter = limiter
+        self.sleep = sleep
+        self.on_sent = on_sent
+        self.worker = worker_identity()
+
+    async def dispatch(self, *, now: datetime, limit: int | None = None) -> DispatchResult:
+        """Send everything pending whose time has come (outside quiet hours)."""
+        result = DispatchResult()
+        if in_quiet_hours(now) or not self.senders:
+            return result
+        self._reclaim_abandoned(now)
+        while limit is None or result.messages < limit:
+            batch = self._claim(now)
+            if not batch:
+                break
+            for claimed in batch:
+                await self._deliver(claimed, now, result)
+        return result
+
+    def _reclaim_abandoned(self, now: datetime) -> None:
+        """Rows left 'sending' by a dead process go back to pending."""
+        host = socket.gethostname()
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(Outbox).where(Outbox.status == "sending")).all()
+            for row in rows:
+                owner_host, _, rest = (row.claimed_by or "").partition(":")
+                pid = rest.partition(":")[0]
+                if owner_host == host and pid.isdigit():
+                    abandoned = not _pid_alive(int(pid))
+                else:
+                    abandoned = row.claimed_at is None or row.claimed_at < now - FOREIGN_LEASE
+                if abandoned:
+                    row.status = "pending"
+                    row.claimed_by = None
+                    session.add(row)
+
+    def _claim(self, now: datetime) -> list[Claimed]:
+        """Take up to CLAIM_CONTACTS messages' worth of due rows, combined per contact."""
+        channels = list(self.senders)
+        with session_scope(self.engine) as session:
+            query = (
+                select(Outbox, Contact)
+                .join(Contact, Contact.id == Outbox.contact_id)
+                .where(
+                    Outbox.status == "pending",
+                    Outbox.next_attempt_at <= now,  # type: ignore[operator]
+                    Contact.channel.in_(channels),  # type: ignore[attr-defined]
+                )
+                .order_by(Outbox.next_attempt_at, Outbox.id)  # type: ignore[arg-type]
+                .limit(CLAIM_CONTACTS * 8)
+            )
+            if not is_sqlite(self.engine):
+                query = query.with_for_update(skip_locked=True, of=Outbox)  # type: ignore[arg-type]
+            rows = session.exec(query).all()
+            grouped: dict[tuple[int, str], list[Outbox]] = {}
+            contacts: dict[int, Contact] = {}
+            batch: list[Claimed] = []
+            for row, contact in rows:
+                contacts[contact.id] = contact  # type: ignore[index]
+                if row.kind in REMINDER_KINDS:
+                    grouped.setdefault((contact.id, "reminder"), []).append(row)  # type: ignore[arg-type]
+                else:
+                    batch.append(Claimed(contact, (row.id,), row.kind, row.text))  # type: ignore[arg-type]
+            for (contact_id, kind), group in grouped.items():
+                ids = tuple(r.id for r in group)  # type: ignore[misc]
+                batch.append(Claimed(contacts[contact_id], ids, kind, None))
+            batch = batch[:CLAIM_CONTACTS]
+            ids = [i for c in batch for i in c.row_ids]
+            if ids:
+                session.execute(
+                    update(Outbox)
+                    .where(Outbox.id.in_(ids))  # type: ignore[union-attr]
+                    .values(status="sending", claimed_at=now, claimed_by=self.worker)
+                )
+            return batch
+
+    async def _deliver(self, claimed: Claimed, now: datetime, result: DispatchResult) -> None:
+        """Render and send one claimed message, then record what happened."""
+        sender = self.senders[claimed.contact.channel]
+        with session_scope(self.engine) as session:
+            messages, live_ids, dead_ids = self._render(session, claimed, sender, now)
+            if dead_ids:
+                _set_status(session, dead_ids, "skipped")
+                result.skipped += len(dead_ids)
+        if not messages:
+            return
+        attempt = 0
+        while True:
+            try:
+                platform_id = None
+                for message in messages:
+                    await self.limiter.wait(f"{claimed.contact.channel}:{claimed.contact.chat_id}")
+                    platform_id = await sender.send(claimed.contact.chat_id, message)
+                    if self.on_sent:
+                        self.on_sent(claimed.contact, message)
+            except RetryAfter as exc:
+                attempt += 1
+                result.retried += 1
+                if exc.seconds <= LONG_WAIT and attempt <= INLINE_RETRIES:
+                    await self.sleep(exc.seconds)
+                    continue
+                self._defer(live_ids, now + timedelta(seconds=exc.seconds), str(exc))
+                result.deferred += 1
+                return
+            except Unreachable as exc:
+                self._mark_unreachable(claimed, live_ids, now, str(exc))
+                result.unreachable += 1
+                return
+            except SendError as exc:
+                attempt += 1
+                result.retried += 1
+                if attempt <= INLINE_RETRIES:
+                    await self.sleep(0.2 * 2 ** (attempt - 1))
+                    continue
+                self._defer(live_ids, now + timedelta(minutes=5 * attempt), str(exc))
+                result.deferred += 1
+                result.errors.append(str(exc))
+                return
+            break
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(live_ids))  # type: ignore[union-attr]
+                .values(status="sent", sent_at=now, platform_message_id=platform_id)
+            )
+            _count_sent(session, claimed.contact.channel, now, len(messages))
+        result.sent += len(live_ids)
+        result.messages += len(messages)
+
+    def _render(
+        self, session: Session, claimed: Claimed, sender: Sender, now: datetime
+    ) -> tuple[list[OutgoingMessage], list[int], list[int]]:
+        """Messages for a claim, the rows they cover, and rows no longer worth sending."""
+        if claimed.kind != "reminder":
+            text = claimed.text or ""
+            return [OutgoingMessage(text=text[: sender.max_text])], list(claimed.row_ids), []
+        rows = session.exec(
+            select(Outbox, Occurrence, Task, Plan, Unit)
+            .join(Occurrence, Occurrence.id == Outbox.occurrence_id)
+            .join(Assignment, Assignment.id == Occurrence.assignment_id)
+            .join(Task, Task.id == Assignment.task_id)
+            .join(Plan, Plan.id == Task.plan_id)
+            .join(Unit, Unit.id == Assignment.unit_id)
+            .where(Outbox.id.in_(claimed.row_ids))  # type: ignore[union-attr]
+            .order_by(Occurrence.due_date, Task.position)  # type: ignore[arg-type]
+        ).all()
+        items: list[ReminderItem] = []
+        live: list[int] = []
+        dead: list[int] = []
+        for row, occurrence, task, plan, unit in rows:
+            if occurrence.status == "done" or not occurrence.active or not task.active:
+                dead.append(row.id)  # type: ignore[arg-type]
+                continue
+            escalation = row.kind == "escalation"
+            code = (
+                ""
+                if escalation
+                else ensure_ref_code(
+                    session=session,
+                    contact_id=claimed.contact.id,  # type: ignore[arg-type]
+                    occurrence_id=occurrence.id,  # type: ignore[arg-type]
+                    now=now,
+                    outbox_id=row.id,
+                )
+            )
+            items.append(
+                ReminderItem(
+                    code=code,
+                    plan_label=f"Kế hoạch {plan.number or plan.code}",
+                    task_key=task.key,
+                    task_title=task.title,
+                    unit_name=unit.name,
+                    due_date=occurrence.due_date,
+                    due_kind=task.due_kind,
+                    escalation=escalation,
+                    status=occurrence.status,
+                    percent=occurrence.percent,
+                )
+            )
+            live.append(row.id)  # type: ignore[arg-type]
+        if not items:
+            return [], [], dead
+        return reminder_messages(sender.channel, items, local_date(now)), live, dead
+
+    def _defer(self, row_ids: list[int], until: datetime, error: str) -> None:
+        """Put rows back to pending for a later pass."""
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(row_ids))  # type: ignore[union-attr]
+                .values(
+                    status="pending",
+                    next_attempt_at=until,
+                    attempts=Outbox.attempts + 1,
+                    last_error=error[:500],
+                    claimed_by=None,
+                )
+            )
+
+    def _mark_unreachable(
+        self, claimed: Claimed, row_ids: list[int], now: datetime, error: str
+    ) -> None:
+        """403: stop writing to this chat and tell the coordinators, once."""
+        logger.warning("contact %s unreachable on %s", claimed.contact.id, claimed.contact.channel)
+        with session_scope(self.engine) as session:
+            contact = session.get(Contact, claimed.contact.id)
+            assert contact is not None
+            contact.reachable = False
+            session.add(contact)
+            session.execute(
+                update(Outbox)
+                .where(
+                    Outbox.contact_id == contact.id,
+                    Outbox.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
+                )
+                .values(status="dead", last_error=error[:500])
+            )
+            _notify_coordinators(session, contact, row_ids, now)
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _set_status(session: Session, row_ids: list[int], status: str) -> None:
+    """Set the status of outbox rows."""
+    session.execute(
+        update(Outbox).where(Outbox.id.in_(row_ids)).values(status=status)  # type: ignore[union-attr]
+    )
+
+
+def _count_sent(session: Session, channel: str, now: datetime, count: int) -> None:
+    """Add to the channel's monthly sent-message counter."""
+    month = local_date(now).strftime("%Y-%m")
+    insert_ignore(session, SentCounter, [{"channel": channel, "month": month, "count": 0}])
+    session.execute(
+        update(SentCounter)
+        .where(SentCounter.channel == channel, SentCounter.month == month)
+        .values(count=SentCounter.count + count)
+    )
+
+
+def _notify_coordinators(
+    session: Session, contact: Contact, row_ids: list[int], now: datetime
+) -> None:
+    """Queue one notice per coordinator of the plans concerned that a contact is unreachable."""
+    unit = session.get(Unit, contact.unit_id)
+    plans = session.exec(
+        select(Plan)
+        .join(Task, Task.plan_id == Plan.id)
+        .join(Assignment, Assignment.task_id == Task.id)
+        .join(Occurrence, Occurrence.assignment_id == Assignment.id)
+        .join(Outbox, Outbox.occurrence_id == Occurrence.id)
+        .where(Outbox.id.in_(row_ids))  # type: ignore[union-attr]
+        .distinct()
+    ).all()
+    coordinator_codes = {p.coordinator_code for p in plans}
+    coordinators = session.exec(
+        select(Contact)
+        .join(Unit, Unit.id == Contact.unit_id)
+        .where(
+            Unit.code.in_(coordinator_codes),  # type: ignore[attr-defined]
+            Contact.role == "coordinator",
+            Contact.reachable,
+        )
+    ).all()
+    rows = []
+    for coordinator in coordinators:
+        text = render(
+            "unreachable.html.j2" if coordinator.channel == "telegram" else "unreachable.txt.j2",
+            unit_name=unit.name if unit else "",
+            contact_name=contact.display_name,
+            channel=contact.channel,
+        )
+        rows.append(
+            {
+                "key": f"unreachable:{contact.id}:{coordinator.id}",
+                "contact_id": coordinator.id,
+                "kind": "notice",
+                "step": "unreachable",
+                "planned_for": now,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "text": text,
+            }
+        )
+    insert_ignore(session, Outbox, rows)

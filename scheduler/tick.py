@@ -1,0 +1,44 @@
+"""One scheduler pass: plan the reminders whose time has come, then dispatch the outbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from plans.calendar import Calendar
+from sqlalchemy.engine import Engine
+
+from scheduler.dispatcher import Dispatcher, DispatchResult
+from scheduler.planner import PlanResult, plan_due_reminders
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TickResult:
+    """What a tick planned and sent."""
+
+    planned: PlanResult
+    dispatched: DispatchResult
+
+
+async def tick(
+    engine: Engine,
+    dispatcher: Dispatcher,
+    *,
+    now: datetime,
+    calendar: Calendar | None = None,
+) -> TickResult:
+    """Plan due reminders as of `now` and send what is pending."""
+    planned = plan_due_reminders(engine, now=now, calendar=calendar)
+    dispatched = await dispatcher.dispatch(now=now)
+    if planned.planned or dispatched.messages:
+        logger.info(
+            "tick %s: planned %s, sent %s rows in %s messages",
+            now.isoformat(),
+            planned.planned,
+            dispatched.sent,
+            dispatched.messages,
+        )
+    return TickResult(planned=planned, dispatched=dispatched)

@@ -1,0 +1,237 @@
+"""SQLModel tables: the database is dondoc's single source of truth."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Datetimes are timezone-aware and stored in UTC; dates (due dates) are local calendar days.
+
+
+class Unit(SQLModel, table=True):
+    """An office, commune, school or committee; lives longer than any plan."""
+
+    __tablename__ = "unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=32)
+    name: str
+    parent_code: str | None = Field(default=None, index=True, max_length=32)
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+
+
+class UnitGroup(SQLModel, table=True):
+    """A named set of units ("các trường học", "UBND các xã, thị trấn")."""
+
+    __tablename__ = "unit_group"
+
+    code: str = Field(primary_key=True, max_length=32)
+    name: str = ""
+
+
+class GroupMember(SQLModel, table=True):
+    """Membership of a unit in a group."""
+
+    __tablename__ = "group_member"
+
+    group_code: str = Field(primary_key=True, max_length=32)
+    unit_id: int = Field(primary_key=True, foreign_key="unit.id")
+
+
+class Plan(SQLModel, table=True):
+    """An imported plan ("Kế hoạch")."""
+
+    __tablename__ = "plan"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=40)
+    number: str | None = None
+    title: str
+    issuer: str | None = None
+    issued: date
+    coordinator_code: str = Field(max_length=32)
+    reminders: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    source: str | None = None
+    imported_at: datetime
+    horizon: date | None = None  # recurring occurrences are expanded up to this day
+
+
+class Task(SQLModel, table=True):
+    """One task of a plan, with its deadline text as written."""
+
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    key: str = Field(max_length=40)
+    position: int = 0
+    title: str
+    owner_code: str = Field(max_length=32)
+    partners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    due_text: str
+    due_kind: str = Field(max_length=16)
+    active: bool = True
+
+
+class Assignment(SQLModel, table=True):
+    """A task owned by one unit: every school reports for itself."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("task_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    active: bool = True
+
+
+class Occurrence(SQLModel, table=True):
+    """One due date of an assignment (recurring tasks have one row per period)."""
+
+    __tablename__ = "occurrence"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "period"),
+        Index("ix_occurrence_status_due", "status", "due_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    period: str = Field(max_length=16)  # ISO due date, or "ongoing" / "on_request" / "undated"
+    due_date: date | None = None
+    status: str = Field(default="none", max_length=16)  # none | done | in_progress | blocked
+    percent: int | None = None
+    reported_at: datetime | None = None
+    done_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    active: bool = True
+    # The next reminder step not yet planned; the tick scans only rows whose time has come.
+    next_reminder_at: datetime | None = Field(default=None, index=True)
+
+
+class Contact(SQLModel, table=True):
+    """A registered chat: a unit's contact, a head or a coordinator."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "unit_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)  # telegram | zalo | console
+    chat_id: str = Field(index=True, max_length=64)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = Field(max_length=16)  # contact | head | coordinator
+    display_name: str = ""
+    reachable: bool = True
+    created_at: datetime
+
+
+class Invite(SQLModel, table=True):
+    """A single-use registration code, stored only as a hash."""
+
+    __tablename__ = "invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(unique=True, index=True, max_length=64)
+    unit_id: int = Field(foreign_key="unit.id")
+    role: str = Field(max_length=16)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    used_by: int | None = Field(default=None, foreign_key="contact.id")
+
+
+class Report(SQLModel, table=True):
+    """A status reply for one occurrence; the newest one is the current status."""
+
+    __tablename__ = "report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    status: str = Field(max_length=16)
+    percent: int | None = None
+    note: str = ""
+    evidence: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    confirmed_at: datetime | None = None
+    confirmed_by: int | None = Field(default=None, foreign_key="contact.id")
+    returned_at: datetime | None = None
+    return_reason: str | None = None
+
+
+class Outbox(SQLModel, table=True):
+    """A planned outgoing message; `key` makes planning idempotent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=160)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id", index=True)
+    kind: str = Field(max_length=16)  # reminder | escalation | checkin | notice | digest
+    step: str = Field(default="", max_length=32)
+    planned_for: datetime
+    status: str = Field(default="pending", max_length=16)  # pending|sending|sent|skipped|dead
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_at: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=96)
+    sent_at: datetime | None = None
+    platform_message_id: str | None = Field(default=None, max_length=64)
+    text: str | None = None  # pre-rendered text for notices and digests
+    last_error: str | None = None
+
+
+class MessageRef(SQLModel, table=True):
+    """A short code standing for one task of a sent reminder (button data, Zalo "A7K 1")."""
+
+    __tablename__ = "message_ref"
+    __table_args__ = (UniqueConstraint("contact_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=8)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    occurrence_id: int = Field(foreign_key="occurrence.id", index=True)
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")
+    created_at: datetime
+
+
+class Inbound(SQLModel, table=True):
+    """Every received update, stored before it is handled (deduplication)."""
+
+    __tablename__ = "inbound"
+    __table_args__ = (UniqueConstraint("channel", "update_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    update_key: str = Field(max_length=96)
+    chat_id: str = Field(default="", max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime
+    handled_at: datetime | None = None
+
+
+class ChatState(SQLModel, table=True):
+    """A conversation step that must survive a restart (e.g. waiting for a note)."""
+
+    __tablename__ = "chat_state"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime
+
+
+class SentCounter(SQLModel, table=True):
+    """Messages sent per channel per month (quota watching)."""
+
+    __tablename__ = "sent_counter"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    month: str = Field(primary_key=True, max_length=7)  # YYYY-MM
+    count: int = 0
