@@ -40,7 +40,11 @@ def build_bot(settings: Settings) -> Bot:
         token,
         base_url=settings.telegram_api_url,
         base_file_url=settings.telegram_api_url.replace("/bot", "/file/bot"),
-        request=HTTPXRequest(connection_pool_size=16, read_timeout=15, write_timeout=15),
+        request=HTTPXRequest(
+            connection_pool_size=16,
+            read_timeout=settings.telegram_timeout,
+            write_timeout=settings.telegram_timeout,
+        ),
     )
 
 

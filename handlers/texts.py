@@ -20,7 +20,7 @@ def to_plain(text: str) -> str:
 
 def say(channel: str, template: str, **context: Any) -> str:
     """Render `chat/<template>.html.j2` for a channel."""
-    text = render(f"chat/{template}.html.j2", buttons=channel in HTML_CHANNELS, **context)
+    text = render(f"chat/{template}.html.j2", buttons=channel in HTML_CHANNELS, **context).strip()
     return text if channel in HTML_CHANNELS else to_plain(text)
 
 

@@ -661,9 +661,9 @@ _STATUS_FORMS: tuple[tuple[DeadlineKind, re.Pattern[str]], ...] = (
 )
 
 _RELATIVE = re.compile(
-    r"(?:(?:trong|tối đa|không quá|chậm nhất|sau)(?: (?:vòng|thời hạn|thời gian|khoảng|là))? )?"
+    r"(?:(?P<lead>trong|tối đa|không quá|chậm nhất|sau)(?: (?:vòng|thời hạn|thời gian|khoảng|là))? )?"
     r"(?P<n>[0-9]{1,3}) (?P<unit>ngày làm việc|ngày|tuần|tháng|năm)"
-    r"(?: (?:kể từ|tính từ|từ|sau)(?: khi)?(?: ngày)? (?P<ref>.+))?"
+    r"(?: (?:kể từ|tính từ|từ|sau)(?P<event>(?: khi)?(?: ngày)?) (?P<ref>.+))?"
 )
 # What "kể từ ngày ..." may name to mean the plan itself (its signing, issue, receipt).
 _PLAN_ITSELF = re.compile(
@@ -672,7 +672,7 @@ _PLAN_ITSELF = re.compile(
 )
 _PREFIX = re.compile(
     r"(?:(?:thời gian|thời hạn|tiến độ|hạn chót|hạn)(?: (?:thực hiện|hoàn thành))?: ?"
-    r"|(?:hoàn thành|thực hiện|xong)(?: |$))+"
+    r"|(?:hoàn thành|thực hiện|xong|báo cáo)(?: |$))+"
 )
 
 
@@ -687,11 +687,15 @@ def _relative(match: re.Match[str], ctx: _Context) -> _Part:
     """N (working) days, weeks, months or years from the plan's issue date or a written date."""
     base = ctx.issued
     ref = match["ref"]
+    if not ref and not match["lead"]:
+        raise DeadlineError(match[0])  # a bare "6 tháng" could as well mean a six-month report
     if ref and not _PLAN_ITSELF.fullmatch(ref):
         before, text = _take_mode(ref)
         found, anchor = _find_anchor(text, ctx)
         if not found or anchor is None:
-            return _Part("undated")  # counted from an event outside the plan
+            if not match["event"]:
+                raise DeadlineError(ref)
+            return _Part("undated")  # "kể từ khi/ngày ...": counted from an event outside the plan
         base = _one_time(anchor, before, ctx)
     count, unit = int(match["n"]), match["unit"]
     if unit == "ngày làm việc":

@@ -35,7 +35,7 @@ class PatchMissing(AssertionError):
 
 def check_sent(message: Message, bot_id: int) -> None:
     """A message the bot sent: a date near now (seconds, not ms) and the bot as sender."""
-    age = abs((dtm.datetime.now(dtm.timezone.utc) - message.date).total_seconds())
+    age = abs((dtm.datetime.now(dtm.UTC) - message.date).total_seconds())
     if age > 300:
         raise PatchMissing(f"sent message date {message.date} is not now")
     if message.from_user is None or message.from_user.id != bot_id or not message.from_user.is_bot:
@@ -48,8 +48,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [[InlineKeyboardButton(label, callback_data=data) for data, label in COLOURS.items()]]
     )
     payload = " ".join(context.args or [])
+    suffix = f" ({payload})" if payload else ""
     sent = await update.effective_message.reply_text(
-        f"Xin chào {update.effective_user.first_name}! Chọn màu{f' ({payload})' if payload else ''}:",
+        f"Xin chào {update.effective_user.first_name}! Chọn màu{suffix}:",
         reply_markup=keyboard,
     )
     check_sent(sent, context.bot.id)
@@ -84,7 +85,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log every handler error loudly and tell the chat, so the test sees it."""
     logger.error("ECHO-BOT-ERROR %r", context.error, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
-        await context.bot.send_message(update.effective_chat.id, f"ECHO-BOT-ERROR {context.error!r}")
+        await context.bot.send_message(
+            update.effective_chat.id, f"ECHO-BOT-ERROR {context.error!r}"
+        )
 
 
 async def post_init(application: Application) -> None:

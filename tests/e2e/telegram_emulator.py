@@ -228,7 +228,9 @@ class Emulator:
         try:
             response = self.http.post(path, json=payload)
         except httpx.HTTPError as error:
-            raise EmulatorError(f"emulator unreachable on {path}: {error!r}\n{self.log_tail()}") from error
+            raise EmulatorError(
+                f"emulator unreachable on {path}: {error!r}\n{self.log_tail()}"
+            ) from error
         body = response.json()
         if response.status_code != 200 or not body.get("ok"):
             raise EmulatorError(f"{path} refused {payload!r}: {body}")
@@ -383,7 +385,9 @@ class TelegramUser:
         result = self.emulator.call("/sendMessage", self._message(None, reply_to, **extra))
         return int(result["message_id"])
 
-    def send_photo(self, content: bytes, *, caption: str | None = None, reply_to: int | None = None) -> int:
+    def send_photo(
+        self, content: bytes, *, caption: str | None = None, reply_to: int | None = None
+    ) -> int:
         """Attach a photo; the bot receives it as a one-size PhotoSize list."""
         extra: dict[str, Any] = {"photo": {"content_base64": base64.b64encode(content).decode()}}
         if caption is not None:
@@ -468,7 +472,8 @@ class TelegramUser:
                 break
             time.sleep(0.1)
         shown = "\n".join(
-            f"  #{m.message_id} r{m.revision}{' (seen)' if (m.message_id, m.revision) in self._seen else ''}: "
+            f"  #{m.message_id} r{m.revision}"
+            f"{' (seen)' if (m.message_id, m.revision) in self._seen else ''}: "
             f"{m.text[:200]!r} {m.buttons if m.buttons else ''}"
             for m in messages[-10:]
         )
@@ -517,7 +522,7 @@ def _start(host: str, port: int, log_path: Path, store_timeout: int) -> subproce
     node = shutil.which("node")
     if node is None:
         raise EmulatorError("node is needed for the Telegram end-to-end tests")
-    log_file = open(log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
+    log_file = open(log_path, "ab")  # the child keeps its own descriptor; ours closes below
     try:
         return subprocess.Popen(
             [

@@ -47,7 +47,13 @@ def echo_bot(telegram_emulator: Emulator, tmp_path: Path) -> Iterator[EchoBot]:
     log_path = tmp_path / "echo_bot.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(ECHO_BOT), telegram_emulator.api_url, telegram_emulator.file_url, token],
+            [
+                sys.executable,
+                str(ECHO_BOT),
+                telegram_emulator.api_url,
+                telegram_emulator.file_url,
+                token,
+            ],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -119,7 +125,11 @@ async def test_each_patch_parses_under_ptb(telegram_emulator: Emulator) -> None:
         assert abs(sent.date.timestamp() - time.time()) < 60
         assert sent.from_user is not None and sent.from_user.id == bot.id
         seen = user.bot_messages()[-1]
-        assert (seen.message_id, seen.text, seen.buttons) == (sent.message_id, "Hỏi?", [("Có", "yes")])
+        assert (seen.message_id, seen.text, seen.buttons) == (
+            sent.message_id,
+            "Hỏi?",
+            [("Có", "yes")],
+        )
         assert seen.raw["message"]["from"]["is_bot"] is True
         assert seen.date == int(sent.date.timestamp())
 
@@ -135,10 +145,14 @@ async def test_each_patch_parses_under_ptb(telegram_emulator: Emulator) -> None:
         # Patch 4: edits return the edited message; a no-op edit is Telegram's 400.
         edited = await bot.edit_message_text("Đã trả lời", user.chat_id, sent.message_id)
         assert isinstance(edited, Message) and edited.text == "Đã trả lời" and edited.edit_date
-        marked = await bot.edit_message_reply_markup(user.chat_id, sent.message_id, reply_markup=keyboard)
+        marked = await bot.edit_message_reply_markup(
+            user.chat_id, sent.message_id, reply_markup=keyboard
+        )
         assert isinstance(marked, Message) and marked.reply_markup == keyboard
         with pytest.raises(BadRequest, match="not modified"):
-            await bot.edit_message_reply_markup(user.chat_id, sent.message_id, reply_markup=keyboard)
+            await bot.edit_message_reply_markup(
+                user.chat_id, sent.message_id, reply_markup=keyboard
+            )
         assert user.wait_for(lambda m: m.message_id == sent.message_id).revision == 2
 
         # Telegram's refusals that dondoc must handle.
@@ -156,7 +170,9 @@ async def test_each_patch_parses_under_ptb(telegram_emulator: Emulator) -> None:
         user.block_bot(False)
 
         # Files both ways, and replies.
-        report = await bot.send_document(user.chat_id, b"BAO CAO", filename="bao-cao.docx", caption="Báo cáo")
+        report = await bot.send_document(
+            user.chat_id, b"BAO CAO", filename="bao-cao.docx", caption="Báo cáo"
+        )
         assert report.document is not None and report.document.file_name == "bao-cao.docx"
         assert telegram_emulator.download(report.document.file_id, token=token) == b"BAO CAO"
         photo_id = user.send_photo(PNG_1X1, caption="ảnh", reply_to=report.message_id)

@@ -1,0 +1,198 @@
+"""Benchmark the consolidated report: 5,000 units × 20 tasks (100k assignments), every format.
+
+Each format runs in its own subprocess so that its peak RSS (ru_maxrss, the honest figure:
+it counts SQLAlchemy rows, the report model, lxml/openpyxl buffers and the interpreter) is
+measured alone. Run: `.venv/bin/python bench/report_bench.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from plans.clock import at_local
+from plans.report import build_report
+from plans.report_files import FORMATS, write_report
+from storage.db import make_engine
+from storage.models import Assignment, Occurrence, Plan, Report, Task, Unit
+from storage.schema import migrate
+
+UNITS = 5_000
+TASKS = 20
+AT = date(2026, 11, 23)
+PLAN_CODE = "KH-BENCH"
+TARGETS = {"md": 5.0, "html": 5.0, "docx": 20.0, "xlsx": 20.0}
+PEAK_TARGET_MB = 500
+NOTES = (
+    "Đã tổ chức quán triệt đến toàn thể cán bộ, giáo viên",
+    "Đang rà soát số liệu, dự kiến hoàn thành trong tháng",
+    "Vướng kinh phí sửa chữa phòng học, đề nghị hỗ trợ",
+    "Thiếu giáo viên Tin học, Tiếng Anh",
+    "",
+)
+
+
+def populate(engine: Engine, seed: int = 2026) -> int:
+    """Bulk-insert the units, plan, tasks, assignments, occurrences and reports; count reports."""
+    rng = random.Random(seed)
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    units = [{"id": 1, "code": "UBND", "name": "UBND huyện Cẩm Giàng", "aliases": []}]
+    units.append(
+        {"id": 2, "code": "PGDDT", "name": "Phòng Giáo dục và Đào tạo", "parent_code": "UBND",
+         "aliases": []}
+    )
+    units += [
+        {"id": 3 + i, "code": f"T{i:05d}", "name": f"Trường số {i + 1} xã Cẩm Vũ",
+         "parent_code": "PGDDT", "aliases": []}
+        for i in range(UNITS)
+    ]
+    tasks = [
+        {"id": 1 + t, "plan_id": 1, "key": f"III.{t + 1}", "position": t,
+         "title": f"Nhiệm vụ số {t + 1}: rà soát, đánh giá và báo cáo kết quả thực hiện",
+         "owner_code": "TRUONG", "partners": [], "due_text": "…", "due_kind": "dated"}
+        for t in range(TASKS)
+    ]
+    dues = [date(2026, 3, 31) + timedelta(days=19 * t) for t in range(TASKS)]
+    assignments, occurrences, reports = [], [], []
+    for u in range(UNITS):
+        for t in range(TASKS):
+            ident = u * TASKS + t + 1
+            due = dues[t]
+            assignments.append({"id": ident, "task_id": 1 + t, "unit_id": 3 + u})
+            occurrences.append(
+                {"id": ident, "assignment_id": ident, "period": "once", "due_date": due}
+            )
+            reports += _history(rng, ident, due)
+    with engine.begin() as conn:
+        conn.execute(insert(Unit), units)
+        conn.execute(
+            insert(Plan),
+            [{"id": 1, "code": PLAN_CODE, "number": "99/KH-UBND", "title": "Kế hoạch thử tải",
+              "issuer": "UBND huyện Cẩm Giàng", "issued": date(2026, 1, 5),
+              "coordinator_code": "PGDDT", "reminders": {}, "imported_at": now}],
+        )
+        conn.execute(insert(Task), tasks)
+        conn.execute(insert(Assignment), assignments)
+        conn.execute(insert(Occurrence), occurrences)
+        conn.execute(insert(Report), reports)
+    return len(reports)
+
+
+def _history(rng: random.Random, occurrence_id: int, due: date) -> list[dict[str, Any]]:
+    """A realistic report history: silence, progress, difficulties, done on time or late."""
+    roll = rng.random()
+    if roll < 0.25:
+        return []
+    start = at_local(due - timedelta(days=20), 9)
+    first = start + timedelta(days=rng.randint(0, 15), minutes=rng.randint(0, 600))
+    history = [_report(rng, occurrence_id, "in_progress", first, percent=rng.randint(10, 80))]
+    if roll < 0.35:
+        history[0]["status"] = "blocked"
+    elif roll < 0.85:
+        done = at_local(due + timedelta(days=rng.randint(-6, 4)), 10)
+        history.append(_report(rng, occurrence_id, "done", done))
+        if roll > 0.82:
+            history[-1]["returned_at"] = done + timedelta(days=1)
+            history[-1]["return_reason"] = "Thiếu minh chứng"
+    return [h for h in history if h["created_at"] < at_local(AT + timedelta(days=30), 0)]
+
+
+def _report(
+    rng: random.Random, occurrence_id: int, status: str, when: datetime, percent: int | None = None
+) -> dict[str, Any]:
+    """One report row."""
+    return {
+        "occurrence_id": occurrence_id,
+        "status": status,
+        "percent": percent,
+        "note": rng.choice(NOTES),
+        "evidence": ["file-id"] * rng.randint(0, 2),
+        "created_at": when,
+        "returned_at": None,
+        "return_reason": None,
+    }
+
+
+def run_one(url: str, fmt: str, out_dir: Path) -> dict[str, Any]:
+    """Build the report and write one format; timings and peak RSS of this process."""
+    engine = make_engine(url)
+    rss_before = _peak_rss_mb()
+    started = time.perf_counter()
+    with Session(engine) as session:
+        report = build_report(session, plan_code=PLAN_CODE, at=AT)
+    built = time.perf_counter()
+    path = write_report(report, fmt, out_dir / f"report.{fmt}")  # type: ignore[arg-type]
+    written = time.perf_counter()
+    return {
+        "format": fmt,
+        "rows": len(report.rows),
+        "build_s": built - started,
+        "write_s": written - built,
+        "total_s": written - started,
+        "rss_after_imports_mb": rss_before,
+        "peak_rss_mb": _peak_rss_mb(),
+        "size_mb": path.stat().st_size / 1e6,
+    }
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    """Populate a temporary database, then measure each format in its own process."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--one", choices=FORMATS, help="internal: measure one format")
+    parser.add_argument("--url")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.url, args.one, args.out)))
+        return
+    with tempfile.TemporaryDirectory(prefix="dondoc-bench-") as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'bench.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+        started = time.perf_counter()
+        count = populate(engine)
+        engine.dispose()
+        print(
+            f"database: {UNITS:,} units × {TASKS} tasks = {UNITS * TASKS:,} assignments, "
+            f"{count:,} reports, populated in {time.perf_counter() - started:.1f} s"
+        )
+        results = []
+        for fmt in FORMATS:
+            command = [sys.executable, __file__, "--one", fmt, "--url", url, "--out", tmp]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(
+        f"{'format':<6} {'rows':>7} {'build s':>8} {'write s':>8} {'total s':>8} {'target':>7} "
+        f"{'peak RSS MB':>12} {'size MB':>8}  ok"
+    )
+    for r in results:
+        ok = r["total_s"] < TARGETS[r["format"]] and r["peak_rss_mb"] < PEAK_TARGET_MB
+        print(
+            f"{r['format']:<6} {r['rows']:>7,} {r['build_s']:>8.2f} {r['write_s']:>8.2f} "
+            f"{r['total_s']:>8.2f} {TARGETS[r['format']]:>6.0f}s {r['peak_rss_mb']:>12.0f} "
+            f"{r['size_mb']:>8.1f}  {'yes' if ok else 'NO'}"
+        )
+    print(f"peak RSS after imports, before the report: {results[0]['rss_after_imports_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

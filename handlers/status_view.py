@@ -1,0 +1,120 @@
+"""/status for heads and coordinators: a summary, then drill-down, only inside their scope."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from handlers.texts import HTML_CHANNELS, message, to_plain
+from handlers.types import Outcome
+from plans.clock import local_date
+from plans.digest import build_status_text
+from plans.messages import Button, OutgoingMessage
+from plans.report import ReportError, StatusView, build_status
+from storage.models import Assignment, Contact, Plan, Task, Unit
+
+DRILL_RE = re.compile(r"^st:(p|u):(\d{1,12})(?::(\d{1,12}))?$")
+MAX_BUTTONS = 8
+
+
+def scope_of(session: Session, contacts: list[Contact]) -> set[str]:
+    """Unit codes the caller may see: a head's unit subtree; a coordinator's plans' units too."""
+    unit_ids = [c.unit_id for c in contacts if c.role in ("head", "coordinator")]
+    codes = set(session.exec(select(Unit.code).where(Unit.id.in_(unit_ids))).all())  # type: ignore[union-attr]
+    coordinated = [c.unit_id for c in contacts if c.role == "coordinator"]
+    if coordinated:
+        own = session.exec(select(Unit.code).where(Unit.id.in_(coordinated))).all()  # type: ignore[union-attr]
+        assigned = session.exec(
+            select(Unit.code)
+            .join(Assignment, Assignment.unit_id == Unit.id)
+            .join(Task, Task.id == Assignment.task_id)
+            .join(Plan, Plan.id == Task.plan_id)
+            .where(Plan.coordinator_code.in_(own))  # type: ignore[attr-defined]
+            .distinct()
+        ).all()
+        codes |= set(assigned)
+    return codes
+
+
+def status(
+    session: Session, channel: str, contacts: list[Contact], args: list[str], *, now: datetime
+) -> Outcome:
+    """`/status [plan] [unit|task]`."""
+    if not any(c.role in ("head", "coordinator") for c in contacts):
+        return Outcome(messages=(message(channel, "not_allowed"),))
+    plan_codes = {p.upper(): p for p in session.exec(select(Plan.code)).all()}
+    unit_codes = set(session.exec(select(Unit.code)).all())
+    plan_code = unit_code = task_key = None
+    rest = list(args[:2])
+    if rest and rest[0].upper() in plan_codes:
+        plan_code = plan_codes[rest.pop(0).upper()]
+    if rest:
+        word = rest.pop(0)
+        if word.upper() in unit_codes:
+            unit_code = word.upper()
+        elif plan_code is not None:
+            task_key = word
+        else:
+            return Outcome(messages=(message(channel, "status_unknown", word=word),))
+    return _answer(session, channel, contacts, now, plan_code, unit_code, task_key)
+
+
+def drill_down(
+    session: Session, channel: str, contacts: list[Contact], data: str, *, now: datetime
+) -> Outcome:
+    """A drill-down button: re-checked against the caller's scope."""
+    match = DRILL_RE.match(data)
+    if match is None or not any(c.role in ("head", "coordinator") for c in contacts):
+        return Outcome(messages=(message(channel, "stale_button"),), popup="Nút không hợp lệ.")
+    plan = session.get(Plan, int(match.group(2)))
+    unit = session.get(Unit, int(match.group(3))) if match.group(3) else None
+    if plan is None or (match.group(1) == "u" and unit is None):
+        return Outcome(messages=(message(channel, "stale_button"),), popup="Nút không hợp lệ.")
+    return _answer(session, channel, contacts, now, plan.code, unit.code if unit else None, None)
+
+
+def _answer(
+    session: Session,
+    channel: str,
+    contacts: list[Contact],
+    now: datetime,
+    plan_code: str | None,
+    unit_code: str | None,
+    task_key: str | None,
+) -> Outcome:
+    """Build the view within scope and render it with drill-down buttons."""
+    try:
+        view = build_status(
+            session,
+            at=local_date(now),
+            plan_code=plan_code,
+            unit_code=unit_code,
+            task_key=task_key,
+            scope_unit_codes=scope_of(session, contacts),
+        )
+    except ReportError as exc:
+        return Outcome(messages=(message(channel, "refused", reason=str(exc)),), popup=str(exc))
+    command = "/status" if channel in HTML_CHANNELS else "status"
+    text = build_status_text(view, command=command)
+    if channel not in HTML_CHANNELS:
+        text = to_plain(text)
+    return Outcome(messages=(OutgoingMessage(text=text, buttons=_buttons(view, channel)),))
+
+
+def _buttons(view: StatusView, channel: str) -> tuple[tuple[Button, ...], ...]:
+    """Plans to open from the summary, units to open from a plan."""
+    if channel not in HTML_CHANNELS:
+        return ()
+    if view.plan is None:
+        return tuple(
+            (Button(f"📋 {line.plan.code}", f"st:p:{line.plan.id}"),)
+            for line in view.plans[:MAX_BUTTONS]
+        )
+    if view.unit is None:
+        return tuple(
+            (Button(f"🏫 {line.unit.name[:40]}", f"st:u:{view.plan.id}:{line.unit.id}"),)
+            for line in view.units[:MAX_BUTTONS]
+        )
+    return ()

@@ -1,0 +1,192 @@
+"""The report as an XLSX workbook: a summary, a sheet per unit, one row per occurrence."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from plans.render import parts
+from plans.report import PlanReport, ReportRow, Tally
+from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
+
+DATE_FORMAT = "dd/mm/yyyy"
+PERCENT_FORMAT = "0.0%"
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+WRAP = Alignment(wrap_text=True, vertical="top")
+UNIT_WIDTHS = (14, 40, 12, 12, 12, 12, 12, 10, 12, 12, 12)
+ROW_WIDTHS = (7, 14, 36, 10, 50, 12, 24, 16, 6, 40, 13, 10, 28)
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def write_xlsx(report: PlanReport, path: Path) -> None:
+    """Write the workbook in openpyxl's write-only mode (streams 100k rows)."""
+    words = parts("report_parts.txt.j2")
+    workbook = Workbook(write_only=True)
+    _summary(workbook.create_sheet(str(words.sheet_summary())), report, words)
+    _units(workbook.create_sheet(str(words.sheet_units())), report, words)
+    _rows(workbook.create_sheet(sheet_title(report.plan.code)), report, words)
+    workbook.save(Path(path))
+
+
+def sheet_title(text: str) -> str:
+    """A valid sheet title: no []:*?/\\ and at most 31 characters."""
+    return _SHEET_NAME_FORBIDDEN.sub("-", text)[:31] or "KH"
+
+
+def _header_row(sheet: WriteOnlyWorksheet, titles: Sequence[str]) -> list[WriteOnlyCell]:
+    """Bold, shaded, wrapped header cells."""
+    cells = []
+    for title in titles:
+        cell = WriteOnlyCell(sheet, value=title)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = WRAP
+        cells.append(cell)
+    return cells
+
+
+def _styled(sheet: WriteOnlyWorksheet, value: Any, number_format: str) -> WriteOnlyCell:
+    """A cell with a number format (dates, percentages)."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def _widths(sheet: WriteOnlyWorksheet, widths: Sequence[int]) -> None:
+    """Column widths; write-only sheets need them before the first row."""
+    for index, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def _filtered(sheet: WriteOnlyWorksheet, columns: int, rows: int) -> None:
+    """Freeze the header row and put an auto-filter over the table."""
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(rows, 1) + 1}"
+
+
+def _summary(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
+    """Plan header, counts per category and the completion rate."""
+    plan, tally = report.plan, report.tally
+    _widths(sheet, (46, 60, 12))
+    title = WriteOnlyCell(sheet, value=str(words.summary_heading(plan)))
+    title.font = Font(bold=True, size=13)
+    sheet.append([title])
+    values: list[Any] = [
+        _text(sheet, plan.title),
+        _text(sheet, plan.issuer),
+        _styled(sheet, plan.issued, DATE_FORMAT),
+        _text(sheet, plan.coordinator.name),
+        _styled(sheet, report.at, DATE_FORMAT),
+        report.units_count,
+        report.tasks_count,
+    ]
+    labels = _split_lines(words.summary_labels())
+    for label, value in zip(labels, values, strict=True):
+        sheet.append([label, value])
+    sheet.append([])
+    sheet.append(_header_row(sheet, str(words.summary_columns()).split("|")))
+    for category in Category:
+        share = tally.counts[category] / tally.total if tally.total else None
+        sheet.append([category.label, tally.counts[category], _styled(sheet, share, PERCENT_FORMAT)])
+    total, completion, due_soon, unreported, blocked = _split_lines(words.summary_totals())
+    sheet.append([_bold(sheet, total), tally.total])
+    sheet.append([completion, None, _styled(sheet, _fraction(tally), PERCENT_FORMAT)])
+    sheet.append([due_soon, tally.due_soon])
+    sheet.append([unreported, tally.unreported])
+    sheet.append([blocked, tally.blocked])
+
+
+def _units(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
+    """One line per unit: counts per category, open flags and completion rate."""
+    by_unit: dict[int, list[ReportRow]] = defaultdict(list)
+    for row in report.rows:
+        by_unit[row.unit.id].append(row)
+    headers = str(words.unit_columns()).split("|")
+    _widths(sheet, UNIT_WIDTHS)
+    _filtered(sheet, len(headers), len(by_unit))
+    sheet.append(_header_row(sheet, headers))
+    for rows in by_unit.values():
+        unit, tally = rows[0].unit, Tally.of(rows)
+        sheet.append(
+            [
+                unit.code,
+                _text(sheet, unit.name),
+                *(tally.counts[c] for c in Category),
+                tally.total,
+                tally.unreported,
+                tally.blocked,
+                _styled(sheet, _fraction(tally), PERCENT_FORMAT),
+            ]
+        )
+
+
+def _rows(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
+    """The long table: one row per occurrence, ready for filters and pivot tables."""
+    headers = str(words.row_columns()).split("|")
+    _widths(sheet, ROW_WIDTHS)
+    _filtered(sheet, len(headers), len(report.rows))
+    sheet.append(_header_row(sheet, headers))
+    # One styled cell per date column, reused: write-only rows are serialised on append.
+    due_cell = _styled(sheet, None, DATE_FORMAT)
+    reported_cell = _styled(sheet, None, DATE_FORMAT)
+    for number, row in enumerate(report.rows, 1):
+        due_cell.value = row.due_date or PERIOD_LABELS.get(row.period, row.period)
+        reported_cell.value = row.reported_on
+        sheet.append(
+            [
+                number,
+                row.unit.code,
+                _text(sheet, row.unit.name),
+                _text(sheet, row.task.key),
+                _text(sheet, row.task.title),
+                due_cell,
+                row.category.label,
+                STATUS_LABELS.get(row.status, row.status),
+                row.percent,
+                _text(sheet, row.note),
+                reported_cell,
+                row.evidence_count or None,
+                _text(sheet, ", ".join(filter(None, [*row.flags, row.return_reason]))),
+            ]
+        )
+
+
+def _fraction(tally: Tally) -> float | None:
+    """The completion rate as a fraction for a percent-formatted cell."""
+    return tally.done / tally.dated if tally.dated else None
+
+
+def _text(sheet: WriteOnlyWorksheet, value: str | None) -> str | WriteOnlyCell | None:
+    """User text as a cell value: illegal characters dropped, never read as a formula."""
+    if not value:
+        return None
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value.startswith("="):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # a note such as "=HYPERLINK(...)" stays text
+    return cell
+
+
+def _bold(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
+    """A bold text cell."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.font = HEADER_FONT
+    return cell
+
+
+def _split_lines(text: Any) -> list[str]:
+    """Non-empty lines of a rendered macro."""
+    return [line.strip() for line in str(text).splitlines() if line.strip()]
+

@@ -1,0 +1,219 @@
+"""A fake Telegram Bot API over HTTP, with scripted faults, for dispatch and crash tests.
+
+Run in a thread (`FakeBotApi().start()`) or as a process (`python -m tests.fakes.bot_api PORT LOG`),
+in which case every delivered message is appended to LOG as a JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+BOT = {"id": 999000, "is_bot": True, "first_name": "dondoc", "username": "dondoc_test_bot"}
+
+
+@dataclass
+class Fault:
+    """A scripted failure for the next matching sendMessage."""
+
+    kind: str  # "429" | "500" | "403" | "drop" | "slow"
+    chat_id: str | None = None  # None: any chat
+    retry_after: int = 1
+    seconds: float = 0.0
+    times: int = 1
+
+
+@dataclass
+class FakeBotApi:
+    """Records every sendMessage; answers getMe and friends like Telegram."""
+
+    log_path: Path | None = None
+    delay: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    blocked: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._next_id = 1
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        assert self._server is not None
+        return self._server.server_address[1]
+
+    def api_url(self) -> str:
+        """The base URL to give python-telegram-bot (the token is appended)."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def start(self, port: int = 0) -> FakeBotApi:
+        """Serve in a background thread."""
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                api._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                api._handle(self)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def texts_for(self, chat_id: str) -> list[str]:
+        """Texts delivered to a chat, in order."""
+        return [m["text"] for m in self.sent if m["chat_id"] == str(chat_id)]
+
+    def _fault_for(self, chat_id: str) -> Fault | None:
+        """Consume the first scripted fault matching this chat."""
+        with self._lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.chat_id in (None, chat_id):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        """Route /bot<token>/<method>."""
+        method = request.path.rsplit("/", 1)[-1]
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        params = _params(body, request.headers.get("Content-Type", ""))
+        if method == "getMe":
+            return _reply(request, 200, {"ok": True, "result": BOT})
+        if method in ("deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery"):
+            return _reply(request, 200, {"ok": True, "result": True})
+        if method not in ("sendMessage", "sendDocument", "sendPhoto"):
+            return _reply(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+        chat_id = str(params.get("chat_id", ""))
+        with self._lock:
+            self.attempts[chat_id] += 1
+        if chat_id in self.blocked:
+            return _forbidden(request)
+        fault = self._fault_for(chat_id)
+        if fault is not None:
+            if fault.kind == "429":
+                return _reply(
+                    request,
+                    429,
+                    {
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {fault.retry_after}",
+                        "parameters": {"retry_after": fault.retry_after},
+                    },
+                )
+            if fault.kind == "500":
+                return _reply(
+                    request, 500, {"ok": False, "error_code": 500, "description": "Internal Error"}
+                )
+            if fault.kind == "403":
+                with self._lock:
+                    self.blocked.add(chat_id)
+                return _forbidden(request)
+            if fault.kind == "drop":
+                request.close_connection = True
+                request.connection.close()
+                return None
+            if fault.kind == "slow":
+                time.sleep(fault.seconds)
+                return _reply(request, 500, {"ok": False, "error_code": 500, "description": "late"})
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            message_id = self._next_id
+            self._next_id += 1
+            record = {
+                "chat_id": chat_id,
+                "text": str(params.get("text", params.get("caption", ""))),
+                "method": method,
+                "reply_markup": params.get("reply_markup"),
+                "message_id": message_id,
+            }
+            self.sent.append(record)
+            if self.log_path is not None:
+                with self.log_path.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        result = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": int(chat_id) if chat_id.lstrip("-").isdigit() else 0, "type": "private"},
+            "from": BOT,
+            "text": record["text"],
+        }
+        return _reply(request, 200, {"ok": True, "result": result})
+
+
+def _params(body: bytes, content_type: str) -> dict[str, Any]:
+    """Form-encoded or JSON request parameters."""
+    if not body:
+        return {}
+    if "json" in content_type:
+        return json.loads(body)
+    if "multipart" in content_type:
+        return _multipart_fields(body, content_type)
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8")).items()}
+
+
+def _multipart_fields(body: bytes, content_type: str) -> dict[str, Any]:
+    """The plain text fields of a multipart body (files are ignored)."""
+    boundary = content_type.split("boundary=", 1)[-1].strip('"').encode()
+    fields: dict[str, Any] = {}
+    for part in body.split(b"--" + boundary):
+        head, _, value = part.partition(b"\r\n\r\n")
+        if b'name="' not in head or b"filename=" in head:
+            continue
+        name = head.split(b'name="', 1)[1].split(b'"', 1)[0].decode()
+        fields[name] = value.rstrip(b"\r\n").decode("utf-8", "replace")
+    return fields
+
+
+def _reply(request: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:
+    """Send a JSON response."""
+    data = json.dumps(payload).encode()
+    try:
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the client gave up (a timeout fault): nothing to answer
+
+
+def _forbidden(request: BaseHTTPRequestHandler) -> None:
+    """Telegram's answer when the user blocked the bot."""
+    _reply(
+        request,
+        403,
+        {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
+
+
+if __name__ == "__main__":
+    server = FakeBotApi(log_path=Path(sys.argv[2]), delay=float(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    server.start(int(sys.argv[1]))
+    print(f"READY {server.port}", flush=True)
+    threading.Event().wait()
