@@ -23,6 +23,10 @@ async def open_senders(settings: Settings, stack: AsyncExitStack) -> dict[str, S
         bot = build_bot(settings)
         await stack.enter_async_context(bot)
         senders["telegram"] = TelegramSender(bot)
+    if settings.zalo_enabled:  # Zalo channel, see bot/zalo_channel.py
+        from bot import zalo_channel
+
+        senders["zalo"] = await zalo_channel.open_sender(settings, stack)
     return senders
 
 

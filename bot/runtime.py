@@ -65,12 +65,19 @@ async def run(settings: Settings, engine: Engine) -> None:
         stops.append(application.stop)
         stops.append(application.shutdown)
         senders["telegram"] = TelegramSender(application.bot)
+    if settings.zalo_enabled:  # Zalo channel: polling or webhook, see bot/zalo_channel.py
+        from bot import zalo_channel
+
+        zalo = await zalo_channel.start(settings, engine)
+        stops.append(zalo.stop)
+        senders["zalo"] = zalo.sender
     if not senders:
         logger.warning("no channel configured: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
     limiter = RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat)
     dispatcher = Dispatcher(engine, senders, limiter=limiter)
     scheduler = build_scheduler(settings, engine, dispatcher)
-    scheduler.start()
+    if settings.dondoc_scheduler:
+        scheduler.start()
     logger.info("dondoc running with channels: %s", ", ".join(senders) or "none")
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,6 +85,7 @@ async def run(settings: Settings, engine: Engine) -> None:
         loop.add_signal_handler(sig, stopped.set)
     await stopped.wait()
     logger.info("stopping")
-    scheduler.shutdown(wait=False)
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
     for stop in stops:
         await stop()

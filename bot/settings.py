@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     dondoc_database_url: str = "sqlite:///dondoc.db"
     dondoc_timezone: str = "Asia/Ho_Chi_Minh"
     dondoc_log_level: str = "INFO"
+    dondoc_scheduler: bool = True  # off: this process only serves chats; ticks run elsewhere
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_bot_username: str = "dondoc_bot"
@@ -29,6 +30,12 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_secret: SecretStr | None = None
     zalo_monthly_quota: int | None = None
+    # Zalo channel (bot/zalo_channel.py): webhook mode when a URL is set, polling otherwise.
+    zalo_webhook_url: str | None = None
+    zalo_webhook_port: int | None = None  # default: webhook_port
+    zalo_poll_interval: float = 1.0  # seconds between getUpdates calls (never below 1)
+    zalo_poll_timeout: int = 30  # getUpdates long-poll seconds
+    zalo_timeout: float = 15.0  # HTTP timeout of the other Zalo API calls
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     send_rate_per_second: float = 25.0

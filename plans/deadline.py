@@ -133,9 +133,14 @@ _TIME = r"[0-9]{1,2}(?: ?(?:h|giờ)(?: ?[0-9]{1,2}(?: ?phút)?)?|:[0-9]{2})\b"
 
 
 def _roman(match: re.Match[str]) -> str:
-    """'quý iii-iv' → 'quý 3-4'."""
-    numbers = "-".join(_ROMAN[n] for n in match.group(2, 3) if n)
-    return f"{match[1]} {numbers}"
+    """'quý iii-iv' → 'quý 3-4', 'quý i, ii' → 'quý 1, 2'."""
+    return re.sub(r"\b(?:iv|i{1,3})\b", lambda numeral: _ROMAN[numeral[0]], match[0])
+
+
+def _listed(match: re.Match[str]) -> str:
+    """'quý 1, 2/2025' → 'quý 1/2025, quý 2/2025', so each reads as its own part."""
+    unit, year = match[1], match[3]
+    return ", ".join(f"{unit} {number}{year}" for number in re.split(r", | và ", match[2]))
 
 
 def _each(match: re.Match[str]) -> str:
@@ -158,12 +163,13 @@ _REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
         (r"\s*([,;:])\s*", r"\1 "),
         (r"\s*([-/])\s*", r"\1"),
         (r"\bhk ?(ii|i|[12])\b", r"học kỳ \1"),
-        (r"\b(quý|học kỳ) (iv|i{1,3})\b(?:-(iv|i{1,3})\b)?", _roman),
+        (r"\b(?:quý|học kỳ) (?:iv|i{1,3})\b(?:(?:-|, | và )(?:iv|i{1,3})\b)*", _roman),
         (r"(?<![0-9])([0-9]{1,2})([.-])([0-9]{1,2})\2([0-9]{4})(?![0-9])", r"\1/\3/\4"),
-        (r"\bngày ([0-9]{1,2}) tháng ([0-9]{1,2})(?:,? năm ([0-9]{4}))\b", r"ngày \1/\2/\3"),
+        (r"\bngày ([0-9]{1,2}) tháng ([0-9]{1,2}),? năm ([0-9]{4})\b", r"ngày \1/\2/\3"),
         (r"\bngày ([0-9]{1,2}) tháng ([0-9]{1,2})\b", r"ngày \1/\2"),
         (r"\b([0-9]{1,2}/[0-9]{1,2}),? năm ([0-9]{4})\b", r"\1/\2"),
         (r"\b(tháng|quý) ([0-9]{1,2}(?:-[0-9]{1,2})?),? năm ([0-9]{4})\b", r"\1 \2/\3"),
+        (r"\b(tháng|quý) ((?:[0-9]{1,2}(?:, | và ))+[0-9]{1,2})(/[0-9]{4})\b", _listed),
         (r"\bnửa (đầu|cuối) năm\b", r"6 tháng \1 năm"),
         (r"\bnửa năm\b", "6 tháng"),
         (r"\b(ba|sáu|chín) tháng\b", lambda m: f"{_NUMBER_WORDS[m[1]]} tháng"),
@@ -182,7 +188,8 @@ _REWRITES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], .
             r"giai đoạn \1-\2",
         ),
         (
-            r"\b(?:từ )?năm ([0-9]{4})(?:,| và) (?:các|những) năm (?:tiếp theo|tiếp sau|sau đó|sau)\b",
+            r"\b(?:từ )?năm ([0-9]{4})(?:,| và) (?:các|những) năm"
+            r" (?:tiếp theo|tiếp sau|sau đó|sau)\b",
             r"hằng năm từ năm \1",
         ),
         (r"\b(đầu|giữa|cuối|kết thúc|tổng kết) (?:mỗi|hằng) (tháng|quý|năm học|năm)\b", _each),
@@ -291,10 +298,7 @@ def _school(g: dict[str, str | None], ctx: _Context) -> _Anchor:
 _SCHOOL_ANCHORS = {
     ("", "khai giảng"): "khai_giang",
     ("đầu", "năm học"): "dau_nam_hoc",
-    **{
-        (pre, "học kỳ 1"): "ket_thuc_hoc_ky_1"
-        for pre in ("", "kết thúc", "cuối", "sơ kết", "hết")
-    },
+    **{(pre, "học kỳ 1"): "ket_thuc_hoc_ky_1" for pre in ("", "kết thúc", "cuối", "sơ kết", "hết")},
     ("sơ kết", "năm học"): "ket_thuc_hoc_ky_1",
     **{
         (pre, what): "cuoi_nam_hoc"
@@ -319,7 +323,10 @@ def _tet(g: dict[str, str | None], ctx: _Context) -> _Anchor:
     year = _year(g["y"]) if g["y"] else None
     can_chi = None
     if g["can"] and g["chi"]:
-        can_chi = (_CAN_CHI_SPELLINGS.get(g["can"], g["can"]), _CAN_CHI_SPELLINGS.get(g["chi"], g["chi"]))
+        can_chi = (
+            _CAN_CHI_SPELLINGS.get(g["can"], g["can"]),
+            _CAN_CHI_SPELLINGS.get(g["chi"], g["chi"]),
+        )
         if year is not None and _can_chi(year) != can_chi:
             raise DeadlineError(f"{g['can']} {g['chi']} {year}")
     return _Tet(year, can_chi)
@@ -342,12 +349,12 @@ def _day_month(g: dict[str, str | None], ctx: _Context) -> _Anchor:
 
 
 def _day_only(g: dict[str, str | None], ctx: _Context) -> _Anchor:
-    """"ngày 5": a day of every month, or of every quarter's last month."""
+    """A day of every month ("ngày 5"), or of every quarter's last month."""
     return _InMonth(_day(g["d"] or ""), 3 if g.get("quarter") else 1)
 
 
 def _quarter_end(g: dict[str, str | None], ctx: _Context) -> _Anchor:
-    """"cuối quý", "tháng cuối quý": the end of each quarter."""
+    """The end of each quarter ("cuối quý", "tháng cuối quý")."""
     return _InMonth(None, 3)
 
 
@@ -376,14 +383,14 @@ def _range(first: int, last: int, first_year: str | None, year: str | None) -> _
 
 
 def _months(g: dict[str, str | None], ctx: _Context) -> _Anchor:
-    """"tháng 12/2024", "12/2024", "tháng 9-10/2025": through the end of the last month."""
+    """Months ("tháng 12/2024", "12/2024", "tháng 9-10/2025") to the end of the last one."""
     last = _month(g["m"] or "")
     first = _month(g["m0"]) if g.get("m0") else last
     return _range(first, last, g.get("y0"), g["y"])
 
 
 def _quarters(g: dict[str, str | None], ctx: _Context) -> _Anchor:
-    """"quý 1/2025", "quý 3-4/2024": through the end of the last quarter."""
+    """Quarters ("quý 1/2025", "quý 3-4/2024") to the end of the last one."""
     last = int(g["q"] or "")
     if g["pos"]:
         return _Span((last * 3, None), (last * 3, None), _year(g["y"]) if g["y"] else None)
@@ -392,17 +399,18 @@ def _quarters(g: dict[str, str | None], ctx: _Context) -> _Anchor:
 
 
 def _part_of_year(g: dict[str, str | None], ctx: _Context) -> _Anchor:
-    """"6 tháng đầu năm" ends 30/6, "9 tháng đầu năm" 30/9, "6 tháng cuối năm" 31/12."""
+    """The first or last months of a year: "6 tháng đầu năm" ends 30/6, "6 tháng cuối năm" 31/12."""
     months = _month(g["n"] or "")
-    year = g["y"]
-    return _range(1, months, None, year) if g["side"] == "đầu" else _range(13 - months, 12, None, year)
+    if g["side"] == "đầu":
+        return _range(1, months, None, g["y"])
+    return _range(13 - months, 12, None, g["y"])
 
 
 _RELATIVE_YEARS = {"nay": 0, "sau": 1, "tới": 1}
 
 
 def _whole_year(g: dict[str, str | None], ctx: _Context) -> _Anchor:
-    """"năm 2025", "2025", "năm nay": the whole year; "cuối năm 2025": its last day."""
+    """A whole year ("năm 2025", "2025", "năm nay"), or its last day ("cuối năm 2025")."""
     written = g.get("y") or ""
     year: int | None = None
     if written in _RELATIVE_YEARS:
@@ -439,8 +447,10 @@ _ANCHORS: tuple[
         (r"(?:ngày )?(?P<d>[0-9]{1,2})/(?P<m>[0-9]{1,2})(?:/(?P<y>[0-9]{4}))?", _day_month),
         (r"ngày (?P<d>[0-9]{1,2})(?P<quarter> (?:của )?tháng cuối quý)?", _day_only),
         (r"(?:tháng )?cuối quý", _quarter_end),
-        (r"(?:ngày )?(?P<pos>đầu|giữa|cuối) tháng(?: (?P<m>[0-9]{1,2})(?:/" + _YEAR + r")?)?",
-         _month_position),
+        (
+            r"(?:ngày )?(?P<pos>đầu|giữa|cuối) tháng(?: (?P<m>[0-9]{1,2})(?:/" + _YEAR + r")?)?",
+            _month_position,
+        ),
         (
             r"tháng (?:(?P<m0>[0-9]{1,2})(?:/(?P<y0>[0-9]{4}))?-)?(?P<m>[0-9]{1,2})(?:/"
             + _YEAR
@@ -490,7 +500,7 @@ _SINCE = re.compile(
 )
 _MODE_WORD = re.compile(
     r"(trước|chậm nhất(?: là)?|muộn nhất(?: là)?|hạn chót|hạn|không quá|không muộn hơn|đến hết"
-    r"|đến|tới|hết|vào|trong|dịp|định kỳ):? ?"
+    r"|đến|tới|hết|vào|trong|dịp|định kỳ):?(?: |$)"
 )
 
 
@@ -578,7 +588,7 @@ def _natural_step(anchor: _Anchor) -> _Step:
 
 
 def _tet_due(year: int, before: bool, ctx: _Context) -> date:
-    """"trước Tết": the last working day before the break; "dịp Tết": the break's last day."""
+    """Before Tết: the last working day before the break; otherwise the break's last day."""
     start, end = ctx.calendar.tet_break(year)
     return ctx.calendar.previous_working_day(start - _DAY) if before else end
 
@@ -623,8 +633,8 @@ def _one_time(anchor: _Anchor, before: bool, ctx: _Context) -> date:
         return _tet_due(anchor.year, before, ctx)
     rule = _recurring(anchor, before, _natural_step(anchor), _Bounds(), ctx)
     due = min(rule.dates(ctx.issued, date(ctx.issued.year + 2, 12, 31)), default=None)
-    if due is None:
-        raise DeadlineError("", "không có ngày nào sau ngày ban hành")
+    if due is None:  # only a Tết break can be missing: the others come from the year itself
+        raise DeadlineError("", "lịch nghỉ Tết sau ngày ban hành chưa có trong holidays.yaml")
     return due
 
 
@@ -661,7 +671,8 @@ _STATUS_FORMS: tuple[tuple[DeadlineKind, re.Pattern[str]], ...] = (
 )
 
 _RELATIVE = re.compile(
-    r"(?:(?P<lead>trong|tối đa|không quá|chậm nhất|sau)(?: (?:vòng|thời hạn|thời gian|khoảng|là))? )?"
+    r"(?:(?P<lead>trong|tối đa|không quá|chậm nhất|sau)"
+    r"(?: (?:vòng|thời hạn|thời gian|khoảng|là))? )?"
     r"(?P<n>[0-9]{1,3}) (?P<unit>ngày làm việc|ngày|tuần|tháng|năm)"
     r"(?: (?:kể từ|tính từ|từ|sau)(?P<event>(?: khi)?(?: ngày)?) (?P<ref>.+))?"
 )
@@ -765,6 +776,7 @@ def _parse_union(text: str, ctx: _Context) -> list[_Part]:
         return (whole,) if whole else None
 
     parts = parts_from(0)
+    # Nothing reads: read the whole text once more to raise its own error.
     return list(parts) if parts else [_parse_part(text, ctx)]
 
 
@@ -785,9 +797,9 @@ def _combine(text: str, issued: date, parts: list[_Part]) -> Deadline:
     latest_once: date | None = None
     for part in parts:
         for rule in part.rules:
-            if part.bare and latest_once is not None:
+            if part.bare and latest_once is not None and isinstance(rule, _Monthly | _Weekly):
                 # "Tháng 12/2024 và hằng năm": the lone recurrence starts at the dated part.
-                rule = replace(rule, first=latest_once)  # type: ignore[type-var]
+                rule = replace(rule, first=latest_once)
             rules.append(rule)
         once = [rule.day for rule in part.rules if isinstance(rule, _Once)]
         if once:

@@ -41,13 +41,15 @@ def units_yaml(schools: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plan_yaml(tasks: list[tuple[str, str, str]], reminders: str = "") -> str:
+def plan_yaml(
+    tasks: list[tuple[str, str, str]], reminders: str = "", issued: str = "2026-11-01"
+) -> str:
     """A plan coordinated by PGDDT with (id, owner, due) tasks."""
     body = [
         "code: KH-TEST",
         'number: "99/KH-PGDDT"',
         "title: Kế hoạch thử nghiệm",
-        "issued: 2026-11-01",
+        f"issued: {issued}",
         "coordinator: PGDDT",
     ]
     if reminders:
@@ -72,18 +74,22 @@ def build_world(
     tasks: list[tuple[str, str, str]] | None = None,
     channel: str = "telegram",
     reminders: str = "",
+    issued: str = "2026-11-01",
+    register: bool = True,
 ) -> World:
     """Import units and a plan, and register a contact per school, a head and a coordinator."""
     tasks = tasks or [("1", "TRUONG", "30/11/2026")]
     units_path = folder / "units.yaml"
     units_path.write_text(units_yaml(schools), encoding="utf-8")
     plan_path = folder / "plan.yaml"
-    plan_path.write_text(plan_yaml(tasks, reminders), encoding="utf-8")
+    plan_path.write_text(plan_yaml(tasks, reminders, issued), encoding="utf-8")
     with session_scope(engine) as session:
         import_units(session, load_units_file(units_path))
     with session_scope(engine) as session:
         load_and_import_plan(session, plan_path, now=now)
     chats: dict[str, str] = {}
+    if not register:
+        return World("KH-TEST", [f"THCS_{i:04d}" for i in range(1, schools + 1)], {}, "", "")
     with session_scope(engine) as session:
         units = {u.code: u for u in session.exec(select(Unit))}
         for i in range(1, schools + 1):

@@ -1,0 +1,46 @@
+"""Run the real `dondoc` command line as a user would: one-shot commands and `dondoc run`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DONDOC = [sys.executable, "-m", "bot"]
+
+
+def dondoc(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run one dondoc command to completion and return its output."""
+    result = subprocess.run(
+        [*DONDOC, *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"dondoc {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@contextmanager
+def dondoc_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`dondoc run` in the background, stopped (and its log kept) whatever happens."""
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [*DONDOC, "run"], env={**os.environ, **env}, cwd=ROOT, stdout=handle, stderr=handle
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
