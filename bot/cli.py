@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 
 from bot import runtime
 from bot.channels import run_tick_once
+from bot.demo import run_demo
 from bot.settings import Settings, load_settings
 from handlers.errors import HandlerError
 from handlers.invites import ROLES, create_invite
@@ -258,6 +259,23 @@ def run() -> None:
     """Run the bot: configured channels, scheduler, webhook or polling."""
     settings, engine = _context()
     asyncio.run(runtime.run(settings, engine))
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--out", help="thư mục kết quả")] = Path("demo-output"),
+    start: Annotated[str, typer.Option(help="ngày đầu mô phỏng")] = "2024-11-25",
+    days: Annotated[int, typer.Option(help="số ngày mô phỏng")] = 35,
+) -> None:
+    """Simulate a month with the example plans: no token, no set-up; reports written to files."""
+    configure_logging("WARNING")
+    try:
+        first = date.fromisoformat(start)
+    except ValueError:
+        err.print(f"Ngày không hợp lệ: {start}", markup=False)
+        raise typer.Exit(2) from None
+    written = run_demo(folder, start=first, days=days, console=out)
+    out.print(f"Xong: {len(written)} tệp báo cáo trong {folder / 'reports'}.")
 
 
 def main() -> None:

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
-from plans.messages import Button, OutgoingMessage
+from plans.messages import HTML_CHANNELS, Button, OutgoingMessage, to_plain
 from plans.render import render
 
-TAG_RE = re.compile(r"</?(?:b|i|u|s|code|pre|a)(?:\s[^>]*)?>")
-HTML_CHANNELS = {"telegram"}
-
-
-def to_plain(text: str) -> str:
-    """Drop our HTML markup and unescape user text, for channels without formatting."""
-    return html.unescape(TAG_RE.sub("", text))
+__all__ = ["HTML_CHANNELS", "message", "say", "to_plain"]
 
 
 def say(channel: str, template: str, **context: Any) -> str:

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
+
+# Channels that render Telegram-style HTML and inline buttons; others get plain text.
+HTML_CHANNELS = frozenset({"telegram"})
+TAG_RE = re.compile(r"</?(?:b|i|u|s|code|pre|a)(?:\s[^>]*)?>")
+
+
+def to_plain(text: str) -> str:
+    """Drop our HTML markup and unescape user text, for channels without formatting."""
+    return html.unescape(TAG_RE.sub("", text))
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from plans.messages import Button, OutgoingMessage
+from plans.messages import HTML_CHANNELS, Button, OutgoingMessage
 from plans.render import render
 
-# Telegram gets HTML and buttons; other channels get plain text and typed reply codes.
-HTML_CHANNELS = {"telegram"}
 ITEMS_PER_MESSAGE = {"telegram": 8, "zalo": 3}
 STATUS_CHOICES = (("1", "✅", "Đã hoàn thành"), ("2", "🔄", "Đang thực hiện"), ("3", "⚠️", "Gặp khó khăn"))
 TITLE_LIMIT = 300

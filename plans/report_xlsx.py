@@ -1,10 +1,17 @@
-"""The report as an XLSX workbook: a summary, a sheet per unit, one row per occurrence."""
+"""The report as an XLSX workbook: a summary, a line per unit, a row per occurrence.
+
+The occurrence sheet is a long table (one row per unit × task × period) rather than a
+units × tasks matrix: recurring tasks have several periods per cell of a matrix, and a
+coordinator filters a long table by unit, task, category or date and pivots it at will.
+"""
 
 from __future__ import annotations
 
+import io
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from plans.ooxml import chunks, element_span, rewrite_part, xml_text
 from plans.render import parts
 from plans.report import PlanReport, ReportRow, Tally
 from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
@@ -26,17 +34,25 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 WRAP = Alignment(wrap_text=True, vertical="top")
 UNIT_WIDTHS = (14, 40, 12, 12, 12, 12, 12, 10, 12, 12, 12)
 ROW_WIDTHS = (7, 14, 36, 10, 50, 12, 24, 16, 6, 40, 13, 10, 28)
+DATE_COLUMNS = (5, 10)  # Hạn, Ngày báo cáo (0-based)
+COLUMN_LETTERS = tuple(get_column_letter(i) for i in range(1, len(ROW_WIDTHS) + 1))
+EXCEL_EPOCH = date(1899, 12, 30)
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_CELL_STYLE = re.compile(r'<c r="([A-Z]+)2"[^>]*? s="(\d+)"')
 
 
 def write_xlsx(report: PlanReport, path: Path) -> None:
-    """Write the workbook in openpyxl's write-only mode (streams 100k rows)."""
+    """Write the workbook: openpyxl (write-only) lays it out, the long table is streamed in."""
     words = parts("report_parts.txt.j2")
     workbook = Workbook(write_only=True)
     _summary(workbook.create_sheet(str(words.sheet_summary())), report, words)
     _units(workbook.create_sheet(str(words.sheet_units())), report, words)
-    _rows(workbook.create_sheet(sheet_title(report.plan.code)), report, words)
-    workbook.save(Path(path))
+    rows_sheet = workbook.create_sheet(sheet_title(report.plan.code))
+    _rows_skeleton(rows_sheet, report, words)
+    part = f"xl/worksheets/sheet{workbook.index(rows_sheet) + 1}.xml"
+    skeleton = io.BytesIO()
+    workbook.save(skeleton)
+    rewrite_part(skeleton.getvalue(), Path(path), part, _with_rows(report.rows))
 
 
 def sheet_title(text: str) -> str:
@@ -97,8 +113,9 @@ def _summary(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
     sheet.append([])
     sheet.append(_header_row(sheet, str(words.summary_columns()).split("|")))
     for category in Category:
-        share = tally.counts[category] / tally.total if tally.total else None
-        sheet.append([category.label, tally.counts[category], _styled(sheet, share, PERCENT_FORMAT)])
+        count = tally.counts[category]
+        share = _styled(sheet, count / tally.total if tally.total else None, PERCENT_FORMAT)
+        sheet.append([category.label, count, share])
     total, completion, due_soon, unreported, blocked = _split_lines(words.summary_totals())
     sheet.append([_bold(sheet, total), tally.total])
     sheet.append([completion, None, _styled(sheet, _fraction(tally), PERCENT_FORMAT)])
@@ -131,35 +148,70 @@ def _units(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
         )
 
 
-def _rows(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
-    """The long table: one row per occurrence, ready for filters and pivot tables."""
+def _rows_skeleton(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
+    """Header and one styled sample row of the long table; `_with_rows` fills it in."""
     headers = str(words.row_columns()).split("|")
     _widths(sheet, ROW_WIDTHS)
     _filtered(sheet, len(headers), len(report.rows))
     sheet.append(_header_row(sheet, headers))
-    # One styled cell per date column, reused: write-only rows are serialised on append.
-    due_cell = _styled(sheet, None, DATE_FORMAT)
-    reported_cell = _styled(sheet, None, DATE_FORMAT)
-    for number, row in enumerate(report.rows, 1):
-        due_cell.value = row.due_date or PERIOD_LABELS.get(row.period, row.period)
-        reported_cell.value = row.reported_on
-        sheet.append(
-            [
-                number,
-                row.unit.code,
-                _text(sheet, row.unit.name),
-                _text(sheet, row.task.key),
-                _text(sheet, row.task.title),
-                due_cell,
-                row.category.label,
-                STATUS_LABELS.get(row.status, row.status),
-                row.percent,
-                _text(sheet, row.note),
-                reported_cell,
-                row.evidence_count or None,
-                _text(sheet, ", ".join(filter(None, [*row.flags, row.return_reason]))),
-            ]
-        )
+    sample: list[Any] = [0] * len(headers)
+    for index in DATE_COLUMNS:
+        sample[index] = _styled(sheet, 0, DATE_FORMAT)
+    sheet.append(sample)
+
+
+def _with_rows(rows: Sequence[ReportRow]) -> Callable[[str], Iterator[str]]:
+    """The sheet XML with the sample row replaced by one row per occurrence."""
+
+    def content(xml: str) -> Iterator[str]:
+        sample = xml.index('<c r="A2"')
+        start, end = element_span(xml, "row", sample, sample)
+        styles = {column: f' s="{style}"' for column, style in _CELL_STYLE.findall(xml[start:end])}
+        yield xml[:start]
+        lines = (_row_xml(n, _values(n - 1, row), styles) for n, row in enumerate(rows, 2))
+        yield from chunks(lines)
+        yield xml[end:]
+
+    return content
+
+
+def _values(number: int, row: ReportRow) -> tuple[Any, ...]:
+    """The cells of one occurrence, in ROW_COLUMNS order."""
+    return (
+        number,
+        row.unit.code,
+        row.unit.name,
+        row.task.key,
+        row.task.title,
+        row.due_date or PERIOD_LABELS.get(row.period, row.period),
+        row.category.label,
+        STATUS_LABELS.get(row.status, row.status),
+        row.percent,
+        row.note,
+        row.reported_on,
+        row.evidence_count or None,
+        ", ".join(filter(None, [*row.flags, row.return_reason])),
+    )
+
+
+def _row_xml(number: int, values: Sequence[Any], styles: dict[str, str]) -> str:
+    """One <row> of inline strings, numbers and date serials (empty values are left out)."""
+    cells = []
+    for column, value in zip(COLUMN_LETTERS, values, strict=False):
+        if value is None or value == "":
+            continue
+        ref = f"{column}{number}"
+        style = styles.get(column, "")
+        if isinstance(value, str):
+            text = xml_text(value)
+            cells.append(
+                f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+            )
+        elif isinstance(value, date):
+            cells.append(f'<c r="{ref}"{style}><v>{(value - EXCEL_EPOCH).days}</v></c>')
+        else:
+            cells.append(f'<c r="{ref}"{style}><v>{value}</v></c>')
+    return f'<row r="{number}">{"".join(cells)}</row>'
 
 
 def _fraction(tally: Tally) -> float | None:

@@ -45,6 +45,8 @@ def read_yaml(path: Path) -> SourceDoc:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except ValueError as exc:  # e.g. an unquoted impossible date such as 2030-13-01
+        raise InputFileError([Problem(str(path), None, "-", f"giá trị không hợp lệ: {exc}")]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -8,7 +8,7 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -16,10 +16,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from plans.clock import local_date
-from plans.messages import OutgoingMessage, RetryAfter, Sender, SendError, Unreachable
+from plans.messages import (
+    HTML_CHANNELS,
+    OutgoingMessage,
+    RetryAfter,
+    Sender,
+    SendError,
+    Unreachable,
+    to_plain,
+)
 from plans.policy import in_quiet_hours
 from plans.reminder_text import ReminderItem, reminder_messages
 from plans.render import render
+from scheduler.digest import render_digest
 from scheduler.ratelimit import RateLimiter
 from storage.db import insert_ignore, is_sqlite, session_scope
 from storage.models import (
@@ -218,9 +227,13 @@ class Dispatcher:
         self, session: Session, claimed: Claimed, sender: Sender, now: datetime
     ) -> tuple[list[OutgoingMessage], list[int], list[int]]:
         """Messages for a claim, the rows they cover, and rows no longer worth sending."""
+        if claimed.kind == "digest":
+            digest = render_digest(session, claimed.text or "", now=now)
+            if sender.channel not in HTML_CHANNELS:
+                digest = replace(digest, text=to_plain(digest.text))
+            return [digest], list(claimed.row_ids), []
         if claimed.kind != "reminder":
-            text = claimed.text or ""
-            return [OutgoingMessage(text=text[: sender.max_text])], list(claimed.row_ids), []
+            return [OutgoingMessage(text=claimed.text or "")], list(claimed.row_ids), []
         rows = session.exec(
             select(Outbox, Occurrence, Task, Plan, Unit)
             .join(Occurrence, Occurrence.id == Outbox.occurrence_id)

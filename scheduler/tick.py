@@ -1,4 +1,8 @@
-"""One scheduler pass: plan the reminders whose time has come, then dispatch the outbox."""
+"""One scheduler pass: plan due reminders and the weekly digest, then dispatch the outbox.
+
+The digest rides on the minute tick instead of a job of its own: the week's digest is planned by
+the first tick from Monday 07:30 on, so a process that was down on Monday morning still sends it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from plans.calendar import Calendar
 from sqlalchemy.engine import Engine
 
 from scheduler.dispatcher import Dispatcher, DispatchResult
+from scheduler.digest import digest_due, plan_digests
 from scheduler.planner import PlanResult, plan_due_reminders
 
 logger = logging.getLogger(__name__)
@@ -32,6 +37,8 @@ async def tick(
 ) -> TickResult:
     """Plan due reminders as of `now` and send what is pending."""
     planned = plan_due_reminders(engine, now=now, calendar=calendar)
+    if digest_due(now):
+        plan_digests(engine, now=now)
     dispatched = await dispatcher.dispatch(now=now)
     if planned.planned or dispatched.messages:
         logger.info(

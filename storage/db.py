@@ -74,5 +74,7 @@ def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> 
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    result = session.execute(insert(table).values(rows).on_conflict_do_nothing())
+    statement = insert(table).values(rows).on_conflict_do_nothing()
+    # psycopg's rowcount for an INSERT is lost unless asked for (SQLite keeps it anyway).
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]

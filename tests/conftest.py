@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,15 +12,56 @@ from sqlmodel import Session
 
 from storage.db import make_engine
 from storage.schema import migrate
+from tests.pg import PostgresServer, PostgresUnavailable, selected_backend
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "plans" / "examples"
 
 
+# --- Database fixtures: SQLite, or PostgreSQL with DONDOC_TEST_DB=postgresql ----------------
+# A fresh database per test either way: a new SQLite file, or a new PostgreSQL database on a
+# server started once per pytest process. `database_url` alone gives an empty database, like a
+# new SQLite file; when the test also uses `engine`, the database is copied from a template
+# migrated once, so the per-test migration finds nothing to do.
+
+PG_TEMPLATE = "dondoc_template"
+PG_DATABASE_NUMBERS = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The PostgreSQL server of this pytest process; the run stops if it cannot start."""
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresUnavailable as exc:
+        server.stop()
+        pytest.exit(f"DONDOC_TEST_DB=postgresql but PostgreSQL cannot start: {exc}", returncode=3)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres: PostgresServer) -> str:
+    """A database migrated to the head revision, the template of each test's database."""
+    eng = make_engine(postgres.create_database(PG_TEMPLATE))
+    migrate(eng)
+    eng.dispose()
+    return PG_TEMPLATE
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """A fresh SQLite file for one test."""
-    return f"sqlite:///{tmp_path / 'dondoc.db'}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database for one test (child processes can be given the same URL)."""
+    if selected_backend() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dondoc.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    migrated = "engine" in request.fixturenames
+    template = request.getfixturevalue("postgres_template") if migrated else "template0"
+    name = f"test_{next(PG_DATABASE_NUMBERS)}"
+    yield server.create_database(name, template=template)
+    server.drop_database(name)
 
 
 @pytest.fixture
@@ -36,6 +78,9 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session on the test database (tests commit explicitly)."""
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+# --- End of database fixtures ----------------------------------------------------------------
 
 
 @pytest.fixture

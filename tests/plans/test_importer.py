@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, func, select
 
 from plans.importer import import_units, load_and_import_plan
 from plans.units_file import load_units_file
 from storage.db import session_scope
 from storage.models import Assignment, Occurrence, Plan, Report, Task, Unit
+from tests.utils.db import snapshot
 from tests.utils.clock import local_time
 
 NOW = local_time("2024-12-02 09:00")
@@ -23,15 +24,6 @@ def load_examples(engine: Engine, examples: Path) -> None:
     for name in ("kh-gddt-2023.yaml", "kh-315-hu.yaml"):
         with session_scope(engine) as session:
             load_and_import_plan(session, examples / name, now=NOW)
-
-
-def snapshot(engine: Engine) -> dict[str, list[tuple]]:
-    """Every row of every table, for before/after comparisons."""
-    found: dict[str, list[tuple]] = {}
-    with engine.connect() as conn:
-        for table in SQLModel.metadata.sorted_tables:
-            found[table.name] = sorted(map(tuple, conn.execute(table.select()).all()), key=repr)
-    return found
 
 
 def test_group_owner_becomes_one_assignment_per_school(engine: Engine, examples: Path) -> None:

@@ -121,7 +121,9 @@ def assign(
     ]
 
 
-def make_contact(session: Session, unit: Unit, *, role: str = "contact", chat_id: str = "1") -> Contact:
+def make_contact(
+    session: Session, unit: Unit, *, role: str = "contact", chat_id: str = "1"
+) -> Contact:
     """A registered Telegram contact of a unit."""
     assert unit.id is not None
     contact = Contact(

@@ -1,0 +1,227 @@
+"""`dondoc demo`: an embedded database, the example plans, simulated contacts and a simulated month."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from bot.console_channel import ConsoleSender
+from handlers.conversation import handle_incoming
+from handlers.invites import create_invite
+from handlers.types import Incoming
+from plans.calendar import default_calendar
+from plans.clock import at_local
+from plans.deadline import parse_deadline
+from plans.importer import import_units, load_and_import_plan
+from plans.messages import OutgoingMessage, to_plain
+from plans.report import build_report
+from plans.report_files import write_report
+from plans.units_file import load_units_file
+from scheduler.dispatcher import Dispatcher
+from scheduler.ratelimit import unlimited
+from scheduler.tick import tick
+from storage.db import make_engine, session_scope
+from storage.models import Contact, Plan, Task
+from storage.schema import migrate
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "plans" / "examples"
+PLAN_FILES = ("kh-gddt-2023.yaml", "kh-315-hu.yaml")
+CODE_RE = re.compile(r"Mã: ([A-Z2-9]{3,8})")
+# Who is registered in the simulation: (unit, role). Every office of the district plan, a few
+# schools and party committees, the heads that receive escalations, and both coordinators.
+CAST = (
+    ("PGDDT", "contact"),
+    ("PNV", "contact"),
+    ("PTCKH", "contact"),
+    ("PLDTBXH", "contact"),
+    ("PTNMT", "contact"),
+    ("PKTHT", "contact"),
+    ("PVHTT", "contact"),
+    ("MTTQ", "contact"),
+    ("HUYEN_DOAN", "contact"),
+    ("UBND", "contact"),
+    ("HDND", "contact"),
+    ("THCS_CAM_VU", "contact"),
+    ("TH_CAM_VU", "contact"),
+    ("MN_CAM_VU", "contact"),
+    ("DU_CAM_VU", "contact"),
+    ("DU_LUONG_DIEN", "contact"),
+    ("UBND", "head"),
+    ("HUYEN_UY", "head"),
+    ("PGDDT", "coordinator"),
+    ("BTG_HU", "coordinator"),
+)
+REPLIES = (
+    (0.40, "{code} 1 Đã hoàn thành, đã gửi văn bản về Phòng"),
+    (0.22, "{code} 2 đạt {pct}%, đang hoàn thiện hồ sơ"),
+    (0.08, "{code} 3 vướng kinh phí, đề nghị hỗ trợ"),
+)
+
+
+@dataclass
+class Simulation:
+    """State of the simulated month."""
+
+    engine: Engine
+    console: Console
+    rng: random.Random
+    names: dict[str, str] = field(default_factory=dict)
+    inbox: list[tuple[Contact, OutgoingMessage]] = field(default_factory=list)
+    update_id: int = 0
+
+    def say(self, chat_id: str, text: str, now: datetime) -> list[str]:
+        """A simulated person writes to the bot; return the bot's answers."""
+        self.update_id += 1
+        incoming = Incoming("console", chat_id, f"demo-{self.update_id}", text=text)
+        outcome = handle_incoming(self.engine, incoming, now=now)
+        return [to_plain(m.text) for m in outcome.messages]
+
+
+def run_demo(out: Path, *, start: date, days: int, console: Console) -> list[Path]:
+    """Run the whole demo and return the report files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "demo.db"
+    for stale in (db, db.with_suffix(".db-wal"), db.with_suffix(".db-shm")):
+        stale.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{db}")
+    migrate(engine)
+    began = at_local(start, 7)
+    _import(engine, began, console)
+    _show_plans(engine, start, days, console)
+    sim = Simulation(engine, console, random.Random(20241125))
+    _register_cast(sim, began)
+    asyncio.run(_simulate(sim, start, days, out))
+    end = start + timedelta(days=days - 1)
+    _closing_conversations(sim, at_local(end, 16))
+    return _write_reports(engine, end, out / "reports", console)
+
+
+def _import(engine: Engine, now: datetime, console: Console) -> None:
+    """Import the example units and plans, as an operator would."""
+    with session_scope(engine) as session:
+        import_units(session, load_units_file(EXAMPLES / "units.yaml"))
+    for name in PLAN_FILES:
+        with session_scope(engine) as session:
+            spec, _ = load_and_import_plan(session, EXAMPLES / name, now=now)
+        console.print(f"📥 Đã nhập kế hoạch [bold]{spec.code}[/bold] — {len(spec.tasks)} nhiệm vụ")
+
+
+def _show_plans(engine: Engine, start: date, days: int, console: Console) -> None:
+    """Each plan's tasks with their computed due dates around the simulated window."""
+    calendar = default_calendar()
+    until = start + timedelta(days=days + 365)
+    with Session(engine) as session:
+        for plan in session.exec(select(Plan).order_by(Plan.code)):
+            table = Table(title=f"{plan.code} — {plan.number or ''} {plan.title[:80]}", show_lines=False)
+            for column in ("Nhiệm vụ", "Chủ trì", "Thời hạn (nguyên văn)", "Hạn tính được"):
+                table.add_column(column)
+            tasks = session.exec(select(Task).where(Task.plan_id == plan.id).order_by(Task.position))
+            for task in tasks:
+                deadline = parse_deadline(task.due_text, issued=plan.issued, calendar=calendar)
+                if deadline.kind == "dated":
+                    dates = [d for d in deadline.dates(until=until) if d >= start - timedelta(days=60)]
+                    shown = ", ".join(f"{d:%d/%m/%Y}" for d in dates[:3]) or "(đã qua)"
+                else:
+                    shown = {"ongoing": "thường xuyên", "on_request": "theo yêu cầu"}.get(
+                        deadline.kind, "chưa xác định"
+                    )
+                table.add_row(task.key, task.owner_code, task.due_text, shown)
+            console.print(table)
+
+
+def _register_cast(sim: Simulation, now: datetime) -> None:
+    """Every simulated person registers with an invite, through the real conversation."""
+    table = Table(title="Người dùng mô phỏng (kênh console)")
+    for column in ("Đơn vị", "Vai trò", "Đăng ký"):
+        table.add_column(column)
+    for index, (unit_code, role) in enumerate(CAST, start=1):
+        with session_scope(sim.engine) as session:
+            issued = create_invite(session, unit_code=unit_code, role=role, now=now)
+            unit_name = issued.unit.name
+        chat_id = f"sim-{index:02d}"
+        sim.names[chat_id] = f"{unit_name} ({role})"
+        answer = sim.say(chat_id, issued.zalo_text, now)
+        table.add_row(unit_name, role, "✅" if "thành công" in answer[0] else answer[0])
+    sim.console.print(table)
+
+
+async def _simulate(sim: Simulation, start: date, days: int, out: Path) -> None:
+    """Advance the clock day by day: 08:00 tick, then some contacts answer at 10:00."""
+    sender = ConsoleSender(sim.console, sim.names, files=out / "attachments")
+
+    def remember(contact: Contact, message: OutgoingMessage) -> None:
+        sim.inbox.append((contact, message))
+
+    dispatcher = Dispatcher(sim.engine, {"console": sender}, limiter=unlimited(), on_sent=remember)
+    calendar = default_calendar()
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        if not calendar.is_working_day(day):
+            continue
+        sim.console.rule(f"[bold]📅 {day:%A %d/%m/%Y}[/bold]")
+        await tick(sim.engine, dispatcher, now=at_local(day, 8))
+        _answer_some(sim, at_local(day, 10))
+        await tick(sim.engine, dispatcher, now=at_local(day, 10, 5))  # notices, returns
+
+
+def _answer_some(sim: Simulation, now: datetime) -> None:
+    """Simulated principals answer part of the reminders they received (some stay silent)."""
+    received, sim.inbox = sim.inbox, []
+    for contact, message in received:
+        if contact.role != "contact":
+            continue
+        for code in CODE_RE.findall(message.text):
+            roll, threshold = sim.rng.random(), 0.0
+            for share, template in REPLIES:
+                threshold += share
+                if roll < threshold:
+                    text = template.format(code=code, pct=sim.rng.choice((30, 50, 60, 80)))
+                    answer = sim.say(contact.chat_id, text, now)
+                    sim.console.print(f"💬 {sim.names[contact.chat_id]}: {text}", markup=False)
+                    sim.console.print(f"   ↳ {answer[0].splitlines()[0]}", markup=False, style="green")
+                    break
+
+
+def _closing_conversations(sim: Simulation, now: datetime) -> None:
+    """At the end of the month a head asks /status and a coordinator confirms and returns claims."""
+    head = next(c for c, (u, r) in zip(sim.names, CAST, strict=True) if (u, r) == ("UBND", "head"))
+    coordinator = next(
+        c for c, (u, r) in zip(sim.names, CAST, strict=True) if (u, r) == ("PGDDT", "coordinator")
+    )
+    for chat_id, text in ((head, "status"), (head, "status KH-GDDT-2023"), (coordinator, "xacnhan")):
+        sim.console.rule(f"💬 {sim.names[chat_id]}: {text}", align="left")
+        for answer in sim.say(chat_id, text, now):
+            sim.console.print(answer, markup=False)
+    claims = re.findall(r"^(\d+)\. ", "\n".join(sim.say(coordinator, "xacnhan", now)), re.M)
+    if claims:
+        answer = sim.say(coordinator, f"xacnhan ok {claims[0]}", now)
+        sim.console.print(f"✅ {answer[0]}", markup=False)
+    if len(claims) > 1:
+        answer = sim.say(coordinator, f"xacnhan tralai {claims[1]} Thiếu biên bản kèm theo", now)
+        sim.console.print(f"↩️ {answer[0]}", markup=False)
+
+
+def _write_reports(engine: Engine, at: date, folder: Path, console: Console) -> list[Path]:
+    """The four report files of each example plan."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with Session(engine) as session:
+        codes = list(session.exec(select(Plan.code).order_by(Plan.code)))
+        for code in codes:
+            report = build_report(session, plan_code=code, at=at)
+            for fmt in ("md", "html", "docx", "xlsx"):
+                written.append(write_report(report, fmt, folder / f"bao-cao-{code}.{fmt}"))
+    console.rule("[bold]📄 Báo cáo tổng hợp[/bold]")
+    for path in written:
+        console.print(f"  {path}")
+    return written
+
