@@ -1,8 +1,9 @@
 """Benchmark the consolidated report: 5,000 units × 20 tasks (100k assignments), every format.
 
-Each format runs in its own subprocess so that its peak RSS (ru_maxrss, the honest figure:
-it counts SQLAlchemy rows, the report model, lxml/openpyxl buffers and the interpreter) is
-measured alone. Run: `.venv/bin/python bench/report_bench.py`.
+The database is populated in one subprocess and each format measured in another, so every
+figure is that process's own peak RSS (VmHWM: the high-water mark of resident memory, which
+counts SQLAlchemy rows, the report model, library buffers and the interpreter alike; tracemalloc
+would miss C allocations). Run: `.venv/bin/python bench/report_bench.py`.
 """
 
 from __future__ import annotations
@@ -51,18 +52,36 @@ def populate(engine: Engine, seed: int = 2026) -> int:
     now = datetime(2026, 1, 2, tzinfo=UTC)
     units = [{"id": 1, "code": "UBND", "name": "UBND huyện Cẩm Giàng", "aliases": []}]
     units.append(
-        {"id": 2, "code": "PGDDT", "name": "Phòng Giáo dục và Đào tạo", "parent_code": "UBND",
-         "aliases": []}
+        {
+            "id": 2,
+            "code": "PGDDT",
+            "name": "Phòng Giáo dục và Đào tạo",
+            "parent_code": "UBND",
+            "aliases": [],
+        }
     )
     units += [
-        {"id": 3 + i, "code": f"T{i:05d}", "name": f"Trường số {i + 1} xã Cẩm Vũ",
-         "parent_code": "PGDDT", "aliases": []}
+        {
+            "id": 3 + i,
+            "code": f"T{i:05d}",
+            "name": f"Trường số {i + 1} xã Cẩm Vũ",
+            "parent_code": "PGDDT",
+            "aliases": [],
+        }
         for i in range(UNITS)
     ]
     tasks = [
-        {"id": 1 + t, "plan_id": 1, "key": f"III.{t + 1}", "position": t,
-         "title": f"Nhiệm vụ số {t + 1}: rà soát, đánh giá và báo cáo kết quả thực hiện",
-         "owner_code": "TRUONG", "partners": [], "due_text": "…", "due_kind": "dated"}
+        {
+            "id": 1 + t,
+            "plan_id": 1,
+            "key": f"III.{t + 1}",
+            "position": t,
+            "title": f"Nhiệm vụ số {t + 1}: rà soát, đánh giá và báo cáo kết quả thực hiện",
+            "owner_code": "TRUONG",
+            "partners": [],
+            "due_text": "…",
+            "due_kind": "dated",
+        }
         for t in range(TASKS)
     ]
     dues = [date(2026, 3, 31) + timedelta(days=19 * t) for t in range(TASKS)]
@@ -80,9 +99,19 @@ def populate(engine: Engine, seed: int = 2026) -> int:
         conn.execute(insert(Unit), units)
         conn.execute(
             insert(Plan),
-            [{"id": 1, "code": PLAN_CODE, "number": "99/KH-UBND", "title": "Kế hoạch thử tải",
-              "issuer": "UBND huyện Cẩm Giàng", "issued": date(2026, 1, 5),
-              "coordinator_code": "PGDDT", "reminders": {}, "imported_at": now}],
+            [
+                {
+                    "id": 1,
+                    "code": PLAN_CODE,
+                    "number": "99/KH-UBND",
+                    "title": "Kế hoạch thử tải",
+                    "issuer": "UBND huyện Cẩm Giàng",
+                    "issued": date(2026, 1, 5),
+                    "coordinator_code": "PGDDT",
+                    "reminders": {},
+                    "imported_at": now,
+                }
+            ],
         )
         conn.execute(insert(Task), tasks)
         conn.execute(insert(Assignment), assignments)
@@ -149,32 +178,46 @@ def run_one(url: str, fmt: str, out_dir: Path) -> dict[str, Any]:
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
+    """Peak resident set size of this process so far, in MB.
+
+    /proc's VmHWM starts afresh at exec; ru_maxrss (the fallback off Linux) may inherit the
+    parent's figure across fork and exec.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
     """Populate a temporary database, then measure each format in its own process."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--populate", action="store_true", help="internal: fill the database")
     parser.add_argument("--one", choices=FORMATS, help="internal: measure one format")
     parser.add_argument("--url")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    if args.one:
-        print(json.dumps(run_one(args.url, args.one, args.out)))
-        return
-    with tempfile.TemporaryDirectory(prefix="dondoc-bench-") as tmp:
-        folder = Path(tmp)
-        url = f"sqlite:///{folder / 'bench.db'}"
-        engine = make_engine(url)
+    if args.populate:
+        engine = make_engine(args.url)
         migrate(engine)
         started = time.perf_counter()
         count = populate(engine)
+        with engine.connect() as conn:  # fold the write-ahead log into the file, as at rest
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         engine.dispose()
         print(
             f"database: {UNITS:,} units × {TASKS} tasks = {UNITS * TASKS:,} assignments, "
             f"{count:,} reports, populated in {time.perf_counter() - started:.1f} s"
         )
+        return
+    if args.one:
+        print(json.dumps(run_one(args.url, args.one, args.out)))
+        return
+    with tempfile.TemporaryDirectory(prefix="dondoc-bench-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        subprocess.run([sys.executable, __file__, "--populate", "--url", url], check=True)
         results = []
         for fmt in FORMATS:
             command = [sys.executable, __file__, "--one", fmt, "--url", url, "--out", tmp]

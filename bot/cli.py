@@ -15,7 +15,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot import runtime
+from bot import ops, runtime
 from bot.channels import run_tick_once
 from bot.demo import run_demo
 from bot.settings import Settings, load_settings
@@ -276,6 +276,9 @@ def demo(
         raise typer.Exit(2) from None
     written = run_demo(folder, start=first, days=days, console=out)
     out.print(f"Xong: {len(written)} tệp báo cáo trong {folder / 'reports'}.")
+
+
+ops.register(app)  # `backup` and `doctor` (bot/ops.py)
 
 
 def main() -> None:

@@ -60,6 +60,7 @@ CAST = (
     ("PGDDT", "coordinator"),
     ("BTG_HU", "coordinator"),
 )
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 REPLIES = (
     (0.40, "{code} 1 Đã hoàn thành, đã gửi văn bản về Phòng"),
     (0.22, "{code} 2 đạt {pct}%, đang hoàn thiện hồ sơ"),
@@ -167,7 +168,7 @@ async def _simulate(sim: Simulation, start: date, days: int, out: Path) -> None:
         day = start + timedelta(days=offset)
         if not calendar.is_working_day(day):
             continue
-        sim.console.rule(f"[bold]📅 {day:%A %d/%m/%Y}[/bold]")
+        sim.console.rule(f"[bold]📅 {WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}[/bold]")
         await tick(sim.engine, dispatcher, now=at_local(day, 8))
         _answer_some(sim, at_local(day, 10))
         await tick(sim.engine, dispatcher, now=at_local(day, 10, 5))  # notices, returns

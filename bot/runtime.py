@@ -13,19 +13,28 @@ from sqlalchemy.engine import Engine
 from bot.settings import Settings
 from plans.messages import Sender
 from scheduler.dispatcher import Dispatcher
+from scheduler.leader import Leadership, scheduler_leader  # leader election
 from scheduler.ratelimit import RateLimiter
 from scheduler.tick import tick
 
 logger = logging.getLogger(__name__)
 
 
-def build_scheduler(settings: Settings, engine: Engine, dispatcher: Dispatcher) -> AsyncIOScheduler:
+def build_scheduler(
+    settings: Settings,
+    engine: Engine,
+    dispatcher: Dispatcher,
+    leader: Leadership | None = None,  # leader election: None = this process always ticks
+) -> AsyncIOScheduler:
     """One tick job a minute; a busy minute is coalesced, never dropped silently."""
     scheduler = AsyncIOScheduler(timezone=settings.dondoc_timezone)
 
     async def tick_job() -> None:
         """Run one scheduler pass at the real time."""
         try:
+            # Leader election: only the leader ticks; the others retry the lock every minute.
+            if leader is not None and not leader.is_leader():
+                return
             await tick(engine, dispatcher, now=datetime.now(UTC))
         except Exception:  # a failed pass must not stop the next one
             logger.exception("tick failed")
@@ -75,7 +84,8 @@ async def run(settings: Settings, engine: Engine) -> None:
         logger.warning("no channel configured: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
     limiter = RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat)
     dispatcher = Dispatcher(engine, senders, limiter=limiter)
-    scheduler = build_scheduler(settings, engine, dispatcher)
+    leader = scheduler_leader(engine)  # leader election
+    scheduler = build_scheduler(settings, engine, dispatcher, leader)
     if settings.dondoc_scheduler:
         scheduler.start()
     logger.info("dondoc running with channels: %s", ", ".join(senders) or "none")
@@ -87,5 +97,6 @@ async def run(settings: Settings, engine: Engine) -> None:
     logger.info("stopping")
     if scheduler.running:
         scheduler.shutdown(wait=False)
+    leader.release()  # leader election: hand the lead over at once
     for stop in stops:
         await stop()

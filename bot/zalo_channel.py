@@ -32,7 +32,7 @@ from plans.messages import (
     Unreachable,
     split_text,
 )
-from scheduler.dispatcher import _count_sent  # the dispatcher's own counter: one definition
+from scheduler.dispatcher import count_sent as count_sent_in
 from storage.db import session_scope
 from storage.models import SentCounter
 
@@ -113,7 +113,7 @@ class ZaloApi:
             body = {}
         status = response.status_code
         if status == 200 and body.get("ok") is False:
-            status = _int(body.get("error_code")) or 400
+            status = int(_number(body.get("error_code"))) or 400
         if status == 429 and "Retry-After" in response.headers:
             body.setdefault("parameters", {"retry_after": response.headers["Retry-After"]})
         return status, body
@@ -164,12 +164,12 @@ class ZaloApi:
         return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
 
 
-def _int(value: object) -> int:
-    """An integer from a JSON field, 0 when absent or malformed."""
+def _number(value: object) -> float:
+    """A number from a JSON field or header, 0 when absent or malformed."""
     try:
-        return int(value)  # type: ignore[call-overload]
+        return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return 0
+        return 0.0
 
 
 def _result(method: str, status: int, body: dict[str, Any]) -> Any:
@@ -179,9 +179,9 @@ def _result(method: str, status: int, body: dict[str, Any]) -> Any:
     description = str(body.get("description") or "")[:200]
     text = f"zalo {method}: HTTP {status} {description}".strip()
     if status == 429:
-        retry = (body.get("parameters") or {}).get("retry_after")
-        seconds = float(_int(retry)) or DEFAULT_RETRY_AFTER
-        raise RetryAfter(seconds)
+        parameters = body.get("parameters")
+        retry = parameters.get("retry_after") if isinstance(parameters, dict) else None
+        raise RetryAfter(_number(retry) or DEFAULT_RETRY_AFTER)
     if status == 403 or "block" in description.lower():
         raise Unreachable(text)
     if status in (401, 404):
@@ -286,7 +286,7 @@ def count_sent(engine: Engine, *, channel: str, now: datetime, count: int) -> No
     """Add messages sent outside the dispatcher (conversation replies) to the monthly count."""
     if count > 0:
         with session_scope(engine) as session:
-            _count_sent(session, channel, now, count)
+            count_sent_in(session, channel, now, count)
 
 
 def quota_warning(

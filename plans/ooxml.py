@@ -18,9 +18,14 @@ ROWS_PER_CHUNK = 2000
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def xml_safe(text: str) -> str:
+    """Text without the control characters XML 1.0 forbids (chat notes may hold them)."""
+    return _NOT_XML.sub("", text)
+
+
 def xml_text(text: str) -> str:
     """Text escaped for element content, without the characters XML 1.0 forbids."""
-    return escape(_NOT_XML.sub("", text))
+    return escape(xml_safe(text))
 
 
 def element_span(xml: str, tag: str, first: int, last: int) -> tuple[int, int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ def due_text(period: str, due: date | None) -> str:
     return dmy(due) if due else PERIOD_LABELS.get(period, period)
 
 
+@lru_cache(maxsize=1024)  # unit names and task titles repeat on every row of a unit
 def md_cell(text: str | None) -> str:
     """User text made safe for a Markdown table cell or list item."""
     if not text:

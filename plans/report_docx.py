@@ -22,7 +22,7 @@ from docx.shared import Cm, Length, Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from plans.ooxml import chunks, element_span, rewrite_part, xml_text
+from plans.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
 from plans.render import due_text, parts
 from plans.report import PlanReport, ReportRow
 from plans.status import IN_PROGRESS
@@ -56,9 +56,7 @@ def write_docx(report: PlanReport, path: Path, place: str | None = None) -> None
     _set_page(document.sections[0], landscape=False)
     _heading(document, report, words, place or default_place(report.plan.issuer))
     _paragraph(document, words.title(), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(18))
-    _paragraph(
-        document, words.subtitle(report.plan), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER
-    )
+    _paragraph(document, words.subtitle(report.plan), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     _paragraph(document, "", after=Pt(6))
     _body(document, str(words.body(report)))
     _closing(document, report, words)
@@ -154,7 +152,7 @@ def _paragraph(
     fresh = isinstance(container, _Cell) and _is_blank(container)
     paragraph = container.paragraphs[0] if fresh else container.add_paragraph()
     if text:
-        run = paragraph.add_run(str(text))
+        run = paragraph.add_run(xml_safe(str(text)))
         run.bold = bold or None
         run.italic = italic or None
         if size is not None:
@@ -200,9 +198,7 @@ def _heading(document: DocumentObject, report: PlanReport, words: Any, place: st
     _paragraph(left, words.number(report.plan), size=Pt(13), align=centre, before=Pt(6))
     _paragraph(right, words.nation(), bold=True, size=Pt(13), align=centre, after=Pt(0))
     _paragraph(right, words.motto(), bold=True, align=centre, after=Pt(0))
-    _paragraph(
-        right, words.place_date(place, report.at), italic=True, align=centre, before=Pt(12)
-    )
+    _paragraph(right, words.place_date(place, report.at), italic=True, align=centre, before=Pt(12))
 
 
 def _body(document: DocumentObject, text: str) -> None:
@@ -215,7 +211,7 @@ def _body(document: DocumentObject, text: str) -> None:
 
 
 def _closing(document: DocumentObject, report: PlanReport, words: Any) -> None:
-    """"Nơi nhận" at the bottom left, the signature block on the right."""
+    """ "Nơi nhận" at the bottom left, the signature block on the right."""
     left, right = _borderless(document, HEADER_WIDTHS).rows[0].cells
     recipients = _lines(words.recipients(report.plan))
     _paragraph(left, recipients[0], bold=True, italic=True, size=Pt(12), after=Pt(0), before=Pt(12))

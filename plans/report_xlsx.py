@@ -241,4 +241,3 @@ def _bold(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
 def _split_lines(text: Any) -> list[str]:
     """Non-empty lines of a rendered macro."""
     return [line.strip() for line in str(text).splitlines() if line.strip()]
-

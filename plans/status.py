@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 from plans.clock import at_local, local_date
 
@@ -65,17 +66,17 @@ PERIOD_LABELS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReportFact:
-    """The parts of one stored report that decide the status."""
+    """One stored report as things stood at the cut-off (confirmed or returned by then)."""
 
     status: str
     created_at: datetime
     percent: int | None = None
     note: str = ""
     evidence: int = 0
-    confirmed_at: datetime | None = None
-    returned_at: datetime | None = None
+    confirmed: bool = False
+    returned: bool = False
     return_reason: str | None = None
 
 
@@ -107,18 +108,16 @@ def day_end(day: date) -> datetime:
     return at_local(day + timedelta(days=1), 0)
 
 
-def standing(facts: Iterable[ReportFact], *, cutoff: datetime) -> Standing:
-    """Fold a report history (oldest first) into the status it gives at `cutoff`."""
+def standing(facts: Iterable[ReportFact]) -> Standing:
+    """Fold the reports created before a cut-off (oldest first) into the status they give."""
     current: ReportFact | None = None
     last: ReportFact | None = None
     returned: ReportFact | None = None
     evidence = 0
     for fact in facts:
-        if fact.created_at >= cutoff:
-            break
         last = fact
         evidence += fact.evidence
-        if fact.returned_at is not None and fact.returned_at < cutoff:
+        if fact.returned:
             # A refused claim reopens the occurrence: no earlier "done" stands either.
             returned = fact
             if current is not None and current.status == DONE:
@@ -128,23 +127,22 @@ def standing(facts: Iterable[ReportFact], *, cutoff: datetime) -> Standing:
         returned = None
     if last is None:
         return NOTHING
-    status = current.status if current is not None else NONE
-    percent = current.percent if current is not None else None
-    if status == DONE and percent is None:
-        percent = 100
+    if current is None:
+        return Standing(
+            last_report_at=last.created_at,
+            evidence=evidence,
+            returned=returned is not None,
+            return_reason=returned.return_reason if returned is not None else None,
+        )
+    done = current.status == DONE
     return Standing(
-        status=status,
-        percent=percent,
-        note=current.note if current is not None else "",
-        done_at=current.created_at if current is not None and status == DONE else None,
+        status=current.status,
+        percent=100 if done and current.percent is None else current.percent,
+        note=current.note,
+        done_at=current.created_at if done else None,
         last_report_at=last.created_at,
         evidence=evidence,
-        confirmed=(
-            status == DONE
-            and current is not None
-            and current.confirmed_at is not None
-            and current.confirmed_at < cutoff
-        ),
+        confirmed=done and current.confirmed,
         returned=returned is not None,
         return_reason=returned.return_reason if returned is not None else None,
     )
@@ -167,6 +165,36 @@ def is_due_soon(*, due: date | None, done_on: date | None, at: date) -> bool:
     return 0 <= (due - at).days <= DUE_SOON_DAYS
 
 
-def done_on(state: Standing) -> date | None:
-    """The local day the standing "done" report arrived."""
-    return local_date(state.done_at) if state.done_at is not None else None
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The official category of an occurrence at a date, with its flags."""
+
+    category: Category
+    done_on: date | None
+    due_soon: bool
+    flags: tuple[str, ...]
+
+
+def assess(*, due: date | None, state: Standing, at: date) -> Verdict:
+    """Category and flags of an occurrence due on `due` whose reports say `state` at `at`."""
+    finished = local_date(state.done_at) if state.done_at is not None else None
+    soon = is_due_soon(due=due, done_on=finished, at=at)
+    flags = flag_labels(
+        soon, not state.reported, state.status == BLOCKED, state.returned, state.confirmed
+    )
+    return Verdict(categorize(due=due, done_on=finished, at=at), finished, soon, flags)
+
+
+@cache
+def flag_labels(
+    due_soon: bool, unreported: bool, blocked: bool, returned: bool, confirmed: bool
+) -> tuple[str, ...]:
+    """The Vietnamese labels of the flags that are set, in a fixed order (32 cached tuples)."""
+    flags = {
+        "due_soon": due_soon,
+        "unreported": unreported,
+        "blocked": blocked,
+        "returned": returned,
+        "confirmed": confirmed,
+    }
+    return tuple(FLAG_LABELS[name] for name, on in flags.items() if on)

@@ -7,9 +7,10 @@ import logging
 import os
 import secrets
 import socket
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -41,7 +42,7 @@ from storage.models import (
     Task,
     Unit,
 )
-from storage.queries import ensure_ref_code
+from storage.queries import ensure_ref_codes
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class DispatchResult:
     skipped: int = 0
     deferred: int = 0
     errors: list[str] = field(default_factory=list)
+    by_channel: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,15 @@ class Claimed:
     row_ids: tuple[int, ...]
     kind: str
     text: str | None
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed message, rendered and ready to send."""
+
+    contact: Contact
+    messages: list[OutgoingMessage]
+    row_ids: list[int]
 
 
 class Dispatcher:
@@ -91,7 +102,11 @@ class Dispatcher:
         limiter: RateLimiter,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_sent: Callable[[Contact, OutgoingMessage], None] | None = None,
+        concurrency: int = 1,
     ) -> None:
+        # One message in flight keeps the crash promise: a SIGKILL repeats at most that one.
+        # More overlap HTTP round-trips (and can repeat up to `concurrency` after a crash).
+        self.concurrency = max(concurrency, 1)
         self.engine = engine
         self.senders = senders
         self.limiter = limiter
@@ -105,12 +120,25 @@ class Dispatcher:
         if in_quiet_hours(now) or not self.senders:
             return result
         self._reclaim_abandoned(now)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(job: Job) -> None:
+            async with gate:
+                await self._deliver(job, now, result)
+
         while limit is None or result.messages < limit:
-            batch = self._claim(now)
-            if not batch:
+            jobs = self._claim(now, result)
+            if not jobs:
                 break
-            for claimed in batch:
-                await self._deliver(claimed, now, result)
+            before = Counter(result.by_channel)
+            if self.concurrency == 1:
+                for job in jobs:
+                    await self._deliver(job, now, result)
+            else:
+                await asyncio.gather(*(deliver(job) for job in jobs))
+            with session_scope(self.engine) as session:  # quota counters, once per batch
+                for channel, count in (result.by_channel - before).items():
+                    count_sent(session, channel, now, count)
         return result
 
     def _reclaim_abandoned(self, now: datetime) -> None:
@@ -130,8 +158,8 @@ class Dispatcher:
                     row.claimed_by = None
                     session.add(row)
 
-    def _claim(self, now: datetime) -> list[Claimed]:
-        """Take up to CLAIM_CONTACTS messages' worth of due rows, combined per contact."""
+    def _claim(self, now: datetime, result: DispatchResult) -> list[Job]:
+        """Claim and render up to CLAIM_CONTACTS messages' worth of due rows, per contact."""
         channels = list(self.senders)
         with session_scope(self.engine) as session:
             query = (
@@ -168,18 +196,12 @@ class Dispatcher:
                     .where(Outbox.id.in_(ids))  # type: ignore[union-attr]
                     .values(status="sending", claimed_at=now, claimed_by=self.worker)
                 )
-            return batch
+            return self._render_batch(session, batch, now, result)
 
-    async def _deliver(self, claimed: Claimed, now: datetime, result: DispatchResult) -> None:
-        """Render and send one claimed message, then record what happened."""
+    async def _deliver(self, job: Job, now: datetime, result: DispatchResult) -> None:
+        """Send one rendered message, then record what happened."""
+        claimed, messages, live_ids = job, job.messages, job.row_ids
         sender = self.senders[claimed.contact.channel]
-        with session_scope(self.engine) as session:
-            messages, live_ids, dead_ids = self._render(session, claimed, sender, now)
-            if dead_ids:
-                _set_status(session, dead_ids, "skipped")
-                result.skipped += len(dead_ids)
-        if not messages:
-            return
         attempt = 0
         while True:
             try:
@@ -213,74 +235,88 @@ class Dispatcher:
                 result.errors.append(str(exc))
                 return
             break
-        with session_scope(self.engine) as session:
-            session.execute(
+        with self.engine.begin() as conn:  # lean Core statement: this runs once per message
+            conn.execute(
                 update(Outbox)
                 .where(Outbox.id.in_(live_ids))  # type: ignore[union-attr]
                 .values(status="sent", sent_at=now, platform_message_id=platform_id)
             )
-            _count_sent(session, claimed.contact.channel, now, len(messages))
         result.sent += len(live_ids)
         result.messages += len(messages)
+        result.by_channel[claimed.contact.channel] += len(messages)
 
-    def _render(
-        self, session: Session, claimed: Claimed, sender: Sender, now: datetime
-    ) -> tuple[list[OutgoingMessage], list[int], list[int]]:
-        """Messages for a claim, the rows they cover, and rows no longer worth sending."""
-        if claimed.kind == "digest":
-            digest = render_digest(session, claimed.text or "", now=now)
-            if sender.channel not in HTML_CHANNELS:
-                digest = replace(digest, text=to_plain(digest.text))
-            return [digest], list(claimed.row_ids), []
-        if claimed.kind != "reminder":
-            return [OutgoingMessage(text=claimed.text or "")], list(claimed.row_ids), []
-        rows = session.exec(
-            select(Outbox, Occurrence, Task, Plan, Unit)
-            .join(Occurrence, Occurrence.id == Outbox.occurrence_id)
-            .join(Assignment, Assignment.id == Occurrence.assignment_id)
-            .join(Task, Task.id == Assignment.task_id)
-            .join(Plan, Plan.id == Task.plan_id)
-            .join(Unit, Unit.id == Assignment.unit_id)
-            .where(Outbox.id.in_(claimed.row_ids))  # type: ignore[union-attr]
-            .order_by(Occurrence.due_date, Task.position)  # type: ignore[arg-type]
-        ).all()
-        items: list[ReminderItem] = []
-        live: list[int] = []
-        dead: list[int] = []
-        for row, occurrence, task, plan, unit in rows:
-            if occurrence.status == "done" or not occurrence.active or not task.active:
-                dead.append(row.id)  # type: ignore[arg-type]
+    def _render_batch(
+        self, session: Session, batch: list[Claimed], now: datetime, result: DispatchResult
+    ) -> list[Job]:
+        """Render a claimed batch with a handful of queries, whatever its size."""
+        reminder_ids = [i for c in batch if c.kind == "reminder" for i in c.row_ids]
+        details = {
+            row.id: (row, occurrence, task, plan, unit)
+            for row, occurrence, task, plan, unit in session.exec(
+                select(Outbox, Occurrence, Task, Plan, Unit)
+                .join(Occurrence, Occurrence.id == Outbox.occurrence_id)
+                .join(Assignment, Assignment.id == Occurrence.assignment_id)
+                .join(Task, Task.id == Assignment.task_id)
+                .join(Plan, Plan.id == Task.plan_id)
+                .join(Unit, Unit.id == Assignment.unit_id)
+                .where(Outbox.id.in_(reminder_ids))  # type: ignore[union-attr]
+            ).all()
+        }
+        dead = [
+            i
+            for i, (_, occurrence, task, _, _) in details.items()
+            if occurrence.status == "done" or not occurrence.active or not task.active
+        ]
+        if dead:
+            _set_status(session, dead, "skipped")  # type: ignore[arg-type]
+            result.skipped += len(dead)
+        wanted = [
+            (c.contact.id, details[i][1].id, i)
+            for c in batch
+            for i in c.row_ids
+            if i in details and i not in dead and details[i][0].kind != "escalation"
+        ]
+        codes = ensure_ref_codes(session=session, wanted=wanted, now=now)  # type: ignore[arg-type]
+        jobs: list[Job] = []
+        for claimed in batch:
+            sender = self.senders[claimed.contact.channel]
+            if claimed.kind == "digest":
+                digest = render_digest(session, claimed.text or "", now=now)
+                if sender.channel not in HTML_CHANNELS:
+                    digest = replace(digest, text=to_plain(digest.text))
+                jobs.append(Job(claimed.contact, [digest], list(claimed.row_ids)))
                 continue
-            escalation = row.kind == "escalation"
-            code = (
-                ""
-                if escalation
-                else ensure_ref_code(
-                    session=session,
-                    contact_id=claimed.contact.id,  # type: ignore[arg-type]
-                    occurrence_id=occurrence.id,  # type: ignore[arg-type]
-                    now=now,
-                    outbox_id=row.id,
-                )
-            )
-            items.append(
-                ReminderItem(
-                    code=code,
-                    plan_label=f"Kế hoạch {plan.number or plan.code}",
-                    task_key=task.key,
-                    task_title=task.title,
-                    unit_name=unit.name,
-                    due_date=occurrence.due_date,
-                    due_kind=task.due_kind,
-                    escalation=escalation,
-                    status=occurrence.status,
-                    percent=occurrence.percent,
-                )
-            )
-            live.append(row.id)  # type: ignore[arg-type]
-        if not items:
-            return [], [], dead
-        return reminder_messages(sender.channel, items, local_date(now)), live, dead
+            if claimed.kind != "reminder":
+                message = OutgoingMessage(text=claimed.text or "")
+                jobs.append(Job(claimed.contact, [message], list(claimed.row_ids)))
+                continue
+            live = [i for i in claimed.row_ids if i in details and i not in dead]
+            live.sort(key=lambda i: (details[i][1].due_date or date.max, details[i][2].position))
+            items = [self._item(claimed.contact, details[i], codes) for i in live]
+            if items:
+                messages = reminder_messages(sender.channel, items, local_date(now))
+                jobs.append(Job(claimed.contact, messages, live))
+        return jobs
+
+    @staticmethod
+    def _item(
+        contact: Contact, detail: tuple[Outbox, Occurrence, Task, Plan, Unit], codes: dict
+    ) -> ReminderItem:
+        """One task line of a reminder."""
+        row, occurrence, task, plan, unit = detail
+        escalation = row.kind == "escalation"
+        return ReminderItem(
+            code="" if escalation else codes[(contact.id, occurrence.id)],
+            plan_label=f"Kế hoạch {plan.number or plan.code}",
+            task_key=task.key,
+            task_title=task.title,
+            unit_name=unit.name,
+            due_date=occurrence.due_date,
+            due_kind=task.due_kind,
+            escalation=escalation,
+            status=occurrence.status,
+            percent=occurrence.percent,
+        )
 
     def _defer(self, row_ids: list[int], until: datetime, error: str) -> None:
         """Put rows back to pending for a later pass."""
@@ -298,7 +334,7 @@ class Dispatcher:
             )
 
     def _mark_unreachable(
-        self, claimed: Claimed, row_ids: list[int], now: datetime, error: str
+        self, claimed: Job, row_ids: list[int], now: datetime, error: str
     ) -> None:
         """403: stop writing to this chat and tell the coordinators, once."""
         logger.warning("contact %s unreachable on %s", claimed.contact.id, claimed.contact.channel)
@@ -336,15 +372,16 @@ def _set_status(session: Session, row_ids: list[int], status: str) -> None:
     )
 
 
-def _count_sent(session: Session, channel: str, now: datetime, count: int) -> None:
+def count_sent(session: Session, channel: str, now: datetime, count: int) -> None:
     """Add to the channel's monthly sent-message counter."""
     month = local_date(now).strftime("%Y-%m")
-    insert_ignore(session, SentCounter, [{"channel": channel, "month": month, "count": 0}])
-    session.execute(
+    updated = session.execute(
         update(SentCounter)
         .where(SentCounter.channel == channel, SentCounter.month == month)
         .values(count=SentCounter.count + count)
     )
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        insert_ignore(session, SentCounter, [{"channel": channel, "month": month, "count": count}])
 
 
 def _notify_coordinators(

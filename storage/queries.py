@@ -75,28 +75,51 @@ def ensure_ref_code(
     outbox_id: int | None = None,
 ) -> str:
     """The contact's short code for an occurrence: reused when it exists, created otherwise."""
-    existing = session.exec(
-        select(MessageRef.code).where(
-            MessageRef.contact_id == contact_id, MessageRef.occurrence_id == occurrence_id
+    codes = ensure_ref_codes(
+        session=session, wanted=[(contact_id, occurrence_id, outbox_id)], now=now
+    )
+    return codes[(contact_id, occurrence_id)]
+
+
+def ensure_ref_codes(
+    *, session: Session, wanted: Sequence[tuple[int, int, int | None]], now: datetime
+) -> dict[tuple[int, int], str]:
+    """Short codes for (contact, occurrence, outbox row) triples, in two statements."""
+    contact_ids = sorted({c for c, _, _ in wanted})
+    rows = session.exec(
+        select(MessageRef.contact_id, MessageRef.code, MessageRef.occurrence_id).where(
+            MessageRef.contact_id.in_(contact_ids)  # type: ignore[attr-defined]
         )
-    ).first()
-    if existing is not None:
-        return existing
-    taken = set(session.exec(select(MessageRef.code).where(MessageRef.contact_id == contact_id)))
+    ).all()
+    codes = {(contact, occurrence): code for contact, code, occurrence in rows}
+    taken: dict[int, set[str]] = defaultdict(set)
+    for contact, code, _ in rows:
+        taken[contact].add(code)
+    for contact, occurrence, outbox_id in wanted:
+        if (contact, occurrence) in codes:
+            continue
+        code = _fresh_code(taken[contact])
+        taken[contact].add(code)
+        codes[(contact, occurrence)] = code
+        session.add(
+            MessageRef(
+                code=code,
+                contact_id=contact,
+                occurrence_id=occurrence,
+                outbox_id=outbox_id,
+                created_at=now,
+            )
+        )
+    session.flush()
+    return codes
+
+
+def _fresh_code(taken: set[str]) -> str:
+    """A random code not in `taken`, three characters while they last."""
     length = 3
     while True:
         for _ in range(20):
             code = "".join(secrets.choice(REF_ALPHABET) for _ in range(length))
             if code not in taken:
-                session.add(
-                    MessageRef(
-                        code=code,
-                        contact_id=contact_id,
-                        occurrence_id=occurrence_id,
-                        outbox_id=outbox_id,
-                        created_at=now,
-                    )
-                )
-                session.flush()
                 return code
         length += 1

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,9 +33,8 @@ CHAT = "84900000001"
 @pytest.fixture
 def fake() -> Iterator[FakeZaloApi]:
     """A fake Zalo Bot API in a thread."""
-    server = FakeZaloApi().start()
-    yield server
-    server.stop()
+    with FakeZaloApi() as server:
+        yield server
 
 
 @pytest.fixture
@@ -88,7 +91,9 @@ async def test_get_updates_long_polls_until_a_message_arrives(
 async def test_sender_splits_long_text_and_drops_buttons(fake: FakeZaloApi, api: ZaloApi) -> None:
     lines = [f"Dòng {i:04d} " + "x" * 80 for i in range(60)]  # ~5,500 characters
     buttons = ((Button("✅ Đã hoàn thành", "s:A7K:1"),),)
-    message_id = await ZaloSender(api).send(CHAT, OutgoingMessage("\n".join(lines), buttons=buttons))
+    message_id = await ZaloSender(api).send(
+        CHAT, OutgoingMessage("\n".join(lines), buttons=buttons)
+    )
     sent = fake.texts_for(CHAT)
     assert len(sent) == 3 and all(len(t) <= MAX_TEXT for t in sent)
     assert "\n".join(sent).splitlines() == lines
@@ -106,7 +111,10 @@ async def test_attachments_are_noted_when_they_cannot_be_sent(
 ) -> None:
     message = OutgoingMessage(
         "📊 Tổng hợp tuần",
-        attachments=(Attachment("bao-cao.docx", b"DOCX"), Attachment("bieu-do.png", b"PNG", "photo")),
+        attachments=(
+            Attachment("bao-cao.docx", b"DOCX"),
+            Attachment("bieu-do.png", b"PNG", "photo"),
+        ),
     )
     await ZaloSender(api).send(CHAT, message)
     (text,) = fake.texts_for(CHAT)
@@ -235,3 +243,33 @@ async def test_poller_waits_long_after_a_refused_token(fake: FakeZaloApi) -> Non
 async def _never(update: dict[str, Any]) -> None:
     """A handler for loops that must not receive anything."""
     raise AssertionError("no update expected")
+
+
+def test_fake_runs_as_a_subprocess(tmp_path: Path) -> None:
+    log = tmp_path / "sent.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes.zalo_api", "0", str(log)],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready = process.stdout.readline().split()
+        assert ready[0] == "READY", ready
+        base = f"http://127.0.0.1:{ready[1]}"
+        with httpx.Client(base_url=base, timeout=5) as client:
+            update = {"event_name": "message.text.received", "message": {"message_id": "m1"}}
+            assert client.post("/control/updates", json=update).status_code == 200
+            got = client.post(f"/bot{TOKEN}/getUpdates", json={"timeout": "0"}).json()
+            assert got == {"ok": True, "result": update}
+            assert client.post(f"/bot{TOKEN}/getUpdates", json={}).status_code == 408
+            sent = client.post(f"/bot{TOKEN}/sendMessage", json={"chat_id": "1", "text": "chào"})
+            assert sent.json()["ok"] is True and isinstance(
+                sent.json()["result"]["message_id"], str
+            )
+            assert client.get("/control/sent").json()["result"][0]["text"] == "chào"
+        assert json.loads(log.read_text(encoding="utf-8"))["text"] == "chào"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -29,9 +29,8 @@ CODE_RE = re.compile(r"Mã: ([A-Z0-9]+)")
 @pytest.fixture
 def fake() -> Iterator[FakeZaloApi]:
     """A fake Zalo Bot API in a thread."""
-    server = FakeZaloApi().start()
-    yield server
-    server.stop()
+    with FakeZaloApi() as server:
+        yield server
 
 
 @pytest.fixture

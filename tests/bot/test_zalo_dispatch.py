@@ -1,5 +1,7 @@
-"""A unit with contacts on Telegram and Zalo: the real dispatcher reaches both, and one blocked
-channel does not stop the other."""
+"""A unit with contacts on Telegram and Zalo: the real dispatcher reaches both.
+
+One channel marking its contact unreachable does not stop the other.
+"""
 
 from __future__ import annotations
 
@@ -40,9 +42,8 @@ def telegram_api() -> Iterator[FakeBotApi]:
 @pytest.fixture
 def zalo_api() -> Iterator[FakeZaloApi]:
     """The fake Zalo Bot API in a thread."""
-    server = FakeZaloApi().start()
-    yield server
-    server.stop()
+    with FakeZaloApi() as server:
+        yield server
 
 
 @pytest.fixture
@@ -107,7 +108,9 @@ async def test_telegram_blocked_zalo_still_delivers(
     (zalo_text,) = zalo_api.texts_for(ZALO_CHAT)
     assert "Nhiệm vụ 1:" in zalo_text and "Mã: " in zalo_text
     with Session(engine) as session:
-        contacts = {c.channel: c for c in session.exec(select(Contact).where(Contact.role == "contact"))}
+        contacts = {
+            c.channel: c for c in session.exec(select(Contact).where(Contact.role == "contact"))
+        }
         assert contacts["telegram"].reachable is False
         assert contacts["zalo"].reachable is True
         zalo_rows = session.exec(

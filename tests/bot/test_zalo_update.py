@@ -83,7 +83,9 @@ def test_a_very_long_message_id_still_fits_the_dedupe_column() -> None:
         {},
     ],
 )
-def test_anything_else_is_ignored(payload: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_anything_else_is_ignored(
+    payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="bot.zalo_channel")
     assert to_incoming(payload) is None
 

@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
+from bot import zalo_channel
 from bot.settings import Settings
 from bot.zalo_channel import SECRET_HEADER, ZaloApi, start_webhook
 from tests.fakes.zalo_api import TOKEN, FakeZaloApi
@@ -55,9 +57,8 @@ def update(text: str, message_id: str) -> dict[str, Any]:
 @pytest.fixture
 def fake() -> Iterator[FakeZaloApi]:
     """A fake Zalo Bot API in a thread (receives setWebhook)."""
-    server = FakeZaloApi().start()
-    yield server
-    server.stop()
+    with FakeZaloApi() as server:
+        yield server
 
 
 class Hook:
@@ -145,3 +146,25 @@ async def test_webhook_refuses_to_share_telegrams_port(fake: FakeZaloApi) -> Non
     async with ZaloApi(TOKEN, base_url=fake.api_url()) as api:
         with pytest.raises(ValueError, match="ZALO_WEBHOOK_PORT"):
             await start_webhook(both, api, Hook("").handle)
+
+
+async def test_started_channel_in_webhook_mode_answers_through_the_api(
+    fake: FakeZaloApi, engine: Engine
+) -> None:
+    config = settings(zalo_api_url=fake.api_url())
+    running = await zalo_channel.start(config, engine)
+    try:
+        assert fake.webhook["url"] == HOOK_URL and "getUpdates" not in fake.calls
+        hook = Hook(f"http://127.0.0.1:{config.webhook_port}/zalo")
+        response = await hook.post(
+            json.dumps({"ok": True, "result": update("alo", "m-9")}).encode()
+        )
+        assert response.status_code == 200
+        for _ in range(300):  # the answer is sent by the worker task on this loop
+            if fake.texts_for("84966666666"):
+                break
+            await asyncio.sleep(0.01)
+        (answer,) = fake.texts_for("84966666666")
+        assert "DK mã-mời" in answer
+    finally:
+        await running.stop()

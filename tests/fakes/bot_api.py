@@ -62,6 +62,10 @@ class FakeBotApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the real API: clients reuse connections
+            disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall
+            wbufsize = -1
+
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 api._handle(self)
 

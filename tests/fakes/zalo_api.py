@@ -5,7 +5,7 @@
 Ids are strings, `date` is epoch milliseconds, texts over 2,000 characters are refused (400), a
 wrong token gets 401. Every accepted sendMessage/sendPhoto is recorded.
 
-Run in a thread (`FakeZaloApi().start()`) or as a process
+Run in a thread (`with FakeZaloApi() as fake:` or `.start()`/`.stop()`) or as a process
 (`python -m tests.fakes.zalo_api PORT LOG [TOKEN]`): then each recorded message is appended to LOG
 as a JSON line, and `POST /control/updates` (an update as JSON) queues a user message.
 """
@@ -100,6 +100,12 @@ class FakeZaloApi:
             self._server.shutdown()
             self._server.server_close()
 
+    def __enter__(self) -> FakeZaloApi:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     # -- driving it like a user ------------------------------------------------------------
 
     def user_says(self, chat_id: str, text: str, *, name: str = "Nguyễn Văn An") -> dict[str, Any]:
@@ -136,16 +142,21 @@ class FakeZaloApi:
         with self._changed:
             return [m["text"] for m in self.sent if m["chat_id"] == str(chat_id)]
 
-    def wait_for_texts(self, chat_id: str, count: int, timeout: float = 20.0) -> list[str]:
-        """Block until the chat has received `count` messages; return them all."""
+    def wait_for_text(
+        self, chat_id: str, needle: str, *, after: int = 0, timeout: float = 20.0
+    ) -> str:
+        """Block until a message to the chat, from index `after` on, contains `needle`."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while len(texts := self.texts_for(chat_id)) < count:
+            while True:
+                texts = self.texts_for(chat_id)
+                found = next((t for t in texts[after:] if needle in t), None)
+                if found is not None:
+                    return found
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"chat {chat_id}: {len(texts)} of {count} messages: {texts}")
+                    raise AssertionError(f"chat {chat_id}: no {needle!r} after #{after}: {texts}")
                 self._changed.wait(left)
-            return texts
 
     # -- the API ---------------------------------------------------------------------------
 
@@ -231,7 +242,11 @@ class FakeZaloApi:
         if not isinstance(text, str) or not text:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: text"}
         if len(text) > MAX_TEXT:
-            return 400, {"ok": False, "error_code": 400, "description": "Bad Request: text too long"}
+            return 400, {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: text too long",
+            }
         return self._deliver("sendMessage", params, text)
 
     def _api_sendPhoto(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # noqa: N802
@@ -270,7 +285,10 @@ class FakeZaloApi:
                 with self.log_path.open("a", encoding="utf-8") as handle:
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             self._changed.notify_all()
-        return 200, {"ok": True, "result": {"message_id": record["message_id"], "date": record["date"]}}
+        return 200, {
+            "ok": True,
+            "result": {"message_id": record["message_id"], "date": record["date"]},
+        }
 
 
 def _ms() -> int:
