@@ -83,9 +83,13 @@ def main() -> None:
     rate = figures["reminders"] / figures["total_s"]
     print(f"dispatch: {figures['reminders']:,} reminders, SQLite, fake Bot API on loopback")
     print(f"  planning only        {figures['reminders'] / figures['plan_s']:10,.0f} reminders/s")
-    print(f"  send + mark sent     {figures['reminders'] / figures['dispatch_s']:10,.0f} reminders/s")
-    print(f"  whole pipeline       {rate:10,.0f} reminders/s  (target ≥ {TARGET:,}: "
-          f"{'met' if rate >= TARGET else 'NOT met'}; {rate / 25:.0f}× Telegram's 25/s)")
+    print(
+        f"  send + mark sent     {figures['reminders'] / figures['dispatch_s']:10,.0f} reminders/s"
+    )
+    print(
+        f"  whole pipeline       {rate:10,.0f} reminders/s  (target ≥ {TARGET:,}: "
+        f"{'met' if rate >= TARGET else 'NOT met'}; {rate / 25:.0f}× Telegram's 25/s)"
+    )
 
 
 if __name__ == "__main__":

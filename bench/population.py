@@ -32,24 +32,51 @@ def populate(
     """Units (each with a contact), one plan with one task, and occurrences per unit."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
-        conn.execute(insert(Unit), [{"id": 1, "code": "PGDDT", "name": "Phòng GD&ĐT", "aliases": []}])
+        conn.execute(
+            insert(Unit), [{"id": 1, "code": "PGDDT", "name": "Phòng GD&ĐT", "aliases": []}]
+        )
         for chunk in _chunks(
             [
-                {"id": i + 2, "code": f"U{i:06d}", "name": f"Trường số {i + 1}", "parent_code": "PGDDT", "aliases": []}
+                {
+                    "id": i + 2,
+                    "code": f"U{i:06d}",
+                    "name": f"Trường số {i + 1}",
+                    "parent_code": "PGDDT",
+                    "aliases": [],
+                }
                 for i in range(units)
             ]
         ):
             conn.execute(insert(Unit), chunk)
         conn.execute(
             insert(Plan),
-            [{"id": 1, "code": "KH-BENCH", "title": "Kế hoạch đo", "issued": date(2026, 1, 1),
-              "coordinator_code": "PGDDT", "reminders": {}, "imported_at": now,
-              "horizon": date(2030, 12, 31)}],
+            [
+                {
+                    "id": 1,
+                    "code": "KH-BENCH",
+                    "title": "Kế hoạch đo",
+                    "issued": date(2026, 1, 1),
+                    "coordinator_code": "PGDDT",
+                    "reminders": {},
+                    "imported_at": now,
+                    "horizon": date(2030, 12, 31),
+                }
+            ],
         )
         conn.execute(
             insert(Task),
-            [{"id": 1, "plan_id": 1, "key": "1", "title": "Rà soát cơ sở vật chất trường học",
-              "owner_code": "PGDDT", "partners": [], "due_text": "Hằng năm", "due_kind": "dated"}],
+            [
+                {
+                    "id": 1,
+                    "plan_id": 1,
+                    "key": "1",
+                    "title": "Rà soát cơ sở vật chất trường học",
+                    "owner_code": "PGDDT",
+                    "partners": [],
+                    "due_text": "Hằng năm",
+                    "due_kind": "dated",
+                }
+            ],
         )
         for chunk in _chunks([{"id": i + 1, "task_id": 1, "unit_id": i + 2} for i in range(units)]):
             conn.execute(insert(Assignment), chunk)
@@ -58,8 +85,12 @@ def populate(
             for k in range(occurrences_per_unit):
                 day = due + timedelta(days=366 * k)
                 rows.append(
-                    {"assignment_id": i + 1, "period": f"p{k}", "due_date": day,
-                     "next_reminder_at": next_reminder_at}
+                    {
+                        "assignment_id": i + 1,
+                        "period": f"p{k}",
+                        "due_date": day,
+                        "next_reminder_at": next_reminder_at,
+                    }
                 )
                 if len(rows) >= CHUNK:
                     conn.execute(insert(Occurrence), rows)
@@ -68,7 +99,16 @@ def populate(
             conn.execute(insert(Occurrence), rows)
         if contacts:
             for chunk in _chunks(
-                [{"channel": channel, "chat_id": str(10_000 + i), "unit_id": i + 2, "role": "contact",
-                  "display_name": "", "created_at": now} for i in range(units)]
+                [
+                    {
+                        "channel": channel,
+                        "chat_id": str(10_000 + i),
+                        "unit_id": i + 2,
+                        "role": "contact",
+                        "display_name": "",
+                        "created_at": now,
+                    }
+                    for i in range(units)
+                ]
             ):
                 conn.execute(insert(Contact), chunk)

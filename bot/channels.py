@@ -34,6 +34,15 @@ async def run_tick_once(settings: Settings, engine: Engine, *, now: datetime) ->
     """`dondoc tick`: one planning and dispatch pass with the configured channels."""
     async with AsyncExitStack() as stack:
         senders = await open_senders(settings, stack)
-        limiter = RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat)
-        dispatcher = Dispatcher(engine, senders, limiter=limiter)
-        return await tick(engine, dispatcher, now=now)
+        return await tick(engine, build_dispatcher(settings, engine, senders), now=now)
+
+
+def build_dispatcher(settings: Settings, engine: Engine, senders: dict[str, Sender]) -> Dispatcher:
+    """The dispatcher with the configured rate limits, overlap and quota."""
+    return Dispatcher(
+        engine,
+        senders,
+        limiter=RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat),
+        concurrency=settings.send_concurrency,
+        zalo_quota=settings.zalo_monthly_quota,
+    )

@@ -32,7 +32,9 @@ from storage.models import Assignment, Occurrence, Plan, Task
 from storage.queries import plan_by_code, units_by_code
 from storage.schema import migrate
 
-app = typer.Typer(help="dondoc — đôn đốc thực hiện kế hoạch qua Telegram/Zalo.", no_args_is_help=True)
+app = typer.Typer(
+    help="dondoc — đôn đốc thực hiện kế hoạch qua Telegram/Zalo.", no_args_is_help=True
+)
 units_app = typer.Typer(help="Danh mục đơn vị.", no_args_is_help=True)
 plan_app = typer.Typer(help="Kế hoạch.", no_args_is_help=True)
 app.add_typer(units_app, name="units")
@@ -44,7 +46,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def configure_logging(level: str) -> None:
     """Log to stderr; keep httpx quiet so tokens in URLs never reach a log line."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -121,9 +125,13 @@ def plan_import(file: Path) -> None:
             spec, summary = load_and_import_plan(session, file, now=_now())
     except InputFileError as exc:
         raise _fail_input(exc) from None
-    state = "không thay đổi" if not summary.changed else (
-        f"{summary.created} mới, {summary.updated} cập nhật, "
-        f"{summary.deactivated} ngừng theo dõi, {summary.occurrences} kỳ hạn mới"
+    state = (
+        "không thay đổi"
+        if not summary.changed
+        else (
+            f"{summary.created} mới, {summary.updated} cập nhật, "
+            f"{summary.deactivated} ngừng theo dõi, {summary.occurrences} kỳ hạn mới"
+        )
     )
     out.print(f"Kế hoạch {spec.code}: {len(spec.tasks)} nhiệm vụ — {state}.")
 

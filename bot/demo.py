@@ -122,14 +122,20 @@ def _show_plans(engine: Engine, start: date, days: int, console: Console) -> Non
     until = start + timedelta(days=days + 365)
     with Session(engine) as session:
         for plan in session.exec(select(Plan).order_by(Plan.code)):
-            table = Table(title=f"{plan.code} — {plan.number or ''} {plan.title[:80]}", show_lines=False)
+            table = Table(
+                title=f"{plan.code} — {plan.number or ''} {plan.title[:80]}", show_lines=False
+            )
             for column in ("Nhiệm vụ", "Chủ trì", "Thời hạn (nguyên văn)", "Hạn tính được"):
                 table.add_column(column)
-            tasks = session.exec(select(Task).where(Task.plan_id == plan.id).order_by(Task.position))
+            tasks = session.exec(
+                select(Task).where(Task.plan_id == plan.id).order_by(Task.position)
+            )
             for task in tasks:
                 deadline = parse_deadline(task.due_text, issued=plan.issued, calendar=calendar)
                 if deadline.kind == "dated":
-                    dates = [d for d in deadline.dates(until=until) if d >= start - timedelta(days=60)]
+                    dates = [
+                        d for d in deadline.dates(until=until) if d >= start - timedelta(days=60)
+                    ]
                     shown = ", ".join(f"{d:%d/%m/%Y}" for d in dates[:3]) or "(đã qua)"
                 else:
                     shown = {"ongoing": "thường xuyên", "on_request": "theo yêu cầu"}.get(
@@ -188,7 +194,9 @@ def _answer_some(sim: Simulation, now: datetime) -> None:
                     text = template.format(code=code, pct=sim.rng.choice((30, 50, 60, 80)))
                     answer = sim.say(contact.chat_id, text, now)
                     sim.console.print(f"💬 {sim.names[contact.chat_id]}: {text}", markup=False)
-                    sim.console.print(f"   ↳ {answer[0].splitlines()[0]}", markup=False, style="green")
+                    sim.console.print(
+                        f"   ↳ {answer[0].splitlines()[0]}", markup=False, style="green"
+                    )
                     break
 
 
@@ -198,7 +206,11 @@ def _closing_conversations(sim: Simulation, now: datetime) -> None:
     coordinator = next(
         c for c, (u, r) in zip(sim.names, CAST, strict=True) if (u, r) == ("PGDDT", "coordinator")
     )
-    for chat_id, text in ((head, "status"), (head, "status KH-GDDT-2023"), (coordinator, "xacnhan")):
+    for chat_id, text in (
+        (head, "status"),
+        (head, "status KH-GDDT-2023"),
+        (coordinator, "xacnhan"),
+    ):
         sim.console.rule(f"💬 {sim.names[chat_id]}: {text}", align="left")
         for answer in sim.say(chat_id, text, now):
             sim.console.print(answer, markup=False)
@@ -225,4 +237,3 @@ def _write_reports(engine: Engine, at: date, folder: Path, console: Console) -> 
     for path in written:
         console.print(f"  {path}")
     return written
-

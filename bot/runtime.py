@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
+from bot.channels import build_dispatcher
 from bot.settings import Settings
 from plans.messages import Sender
 from scheduler.dispatcher import Dispatcher
 from scheduler.leader import Leadership, scheduler_leader  # leader election
-from scheduler.ratelimit import RateLimiter
 from scheduler.tick import tick
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,7 @@ async def run(settings: Settings, engine: Engine) -> None:
         senders["zalo"] = zalo.sender
     if not senders:
         logger.warning("no channel configured: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
-    limiter = RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat)
-    dispatcher = Dispatcher(engine, senders, limiter=limiter)
+    dispatcher = build_dispatcher(settings, engine, senders)
     leader = scheduler_leader(engine)  # leader election
     scheduler = build_scheduler(settings, engine, dispatcher, leader)
     if settings.dondoc_scheduler:

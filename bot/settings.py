@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     send_rate_per_second: float = 25.0
     send_rate_per_chat: float = 1.0
+    send_concurrency: int = 1  # messages in flight; a crash may repeat at most this many
 
     @field_validator(
         "telegram_bot_token",

@@ -53,7 +53,10 @@ def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.text, callback_data=b.data) for b in row] for row in message.buttons]
+        [
+            [InlineKeyboardButton(b.text, callback_data=b.data) for b in row]
+            for row in message.buttons
+        ]
     )
 
 

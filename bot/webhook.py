@@ -8,9 +8,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import tornado.web
-from tornado.httpserver import HTTPServer
 from telegram import Update
 from telegram.ext import Application
+from tornado.httpserver import HTTPServer
 
 from bot.settings import Settings
 
@@ -61,7 +61,9 @@ class SecretWebhook(tornado.web.RequestHandler):
         logger.error("webhook handler error", exc_info=True)
 
 
-async def serve(settings: Settings, routes: list[tuple[str, type, dict]]) -> Callable[[], Awaitable[None]]:
+async def serve(
+    settings: Settings, routes: list[tuple[str, type, dict]]
+) -> Callable[[], Awaitable[None]]:
     """Start a Tornado server with the given routes; return its stop coroutine."""
     app = tornado.web.Application(routes)
     server = HTTPServer(app, max_body_size=MAX_BODY)
@@ -79,7 +81,11 @@ async def start_telegram_webhook(
     settings: Settings, application: Application
 ) -> Callable[[], Awaitable[None]]:
     """Register the webhook with Telegram and serve it at /telegram."""
-    secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
+    secret = (
+        settings.telegram_webhook_secret.get_secret_value()
+        if settings.telegram_webhook_secret
+        else None
+    )
 
     async def accept(payload: dict) -> None:
         update = Update.de_json(payload, application.bot)

@@ -15,14 +15,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from bot.settings import Settings
 from bot.webhook import SecretWebhook, serve
 from handlers.conversation import handle_incoming
 from handlers.texts import say
 from handlers.types import Incoming, Outcome
-from plans.clock import local_date
 from plans.messages import (
     Attachment,
     OutgoingMessage,
@@ -34,7 +32,6 @@ from plans.messages import (
 )
 from scheduler.dispatcher import count_sent as count_sent_in
 from storage.db import session_scope
-from storage.models import SentCounter
 
 logger = logging.getLogger(__name__)
 
@@ -287,29 +284,6 @@ def count_sent(engine: Engine, *, channel: str, now: datetime, count: int) -> No
     if count > 0:
         with session_scope(engine) as session:
             count_sent_in(session, channel, now, count)
-
-
-def quota_warning(
-    session: Session, *, channel: str = CHANNEL, quota: int | None, now: datetime
-) -> str | None:
-    """A Vietnamese warning once 80 % of the channel's monthly message quota is used."""
-    if not quota or quota <= 0:
-        return None
-    month = local_date(now).strftime("%Y-%m")
-    used = session.exec(
-        select(SentCounter.count).where(SentCounter.channel == channel, SentCounter.month == month)
-    ).first()
-    if used is None or used < QUOTA_WARNING_SHARE * quota:
-        return None
-    return say(
-        CHANNEL,
-        "zalo_quota_warning",
-        channel_label=channel.capitalize(),
-        month=local_date(now).strftime("%m/%Y"),
-        used=used,
-        quota=quota,
-        percent=used * 100 // quota,
-    )
 
 
 class ZaloConversation:

@@ -163,7 +163,9 @@ def _command_outcome(
         clear_state(session, ch, incoming.chat_id)
         return _say(ch, "cancelled", had_step=had_step)
     if command in ("viec", "baocao"):
-        return tasks_view.task_list(session, ch, contacts, now=now, include_done=command == "baocao")
+        return tasks_view.task_list(
+            session, ch, contacts, now=now, include_done=command == "baocao"
+        )
     if command == "status":
         return status_view.status(session, ch, contacts, args, now=now)
     if command == "xacnhan":
@@ -345,7 +347,10 @@ def _free_text(
     item = items[0]
     if parsed.status is None:
         buttons = [
-            [Button(f"{icon} {label}", status_data(item.ref.code, c)) for c, icon, label in STATUS_CHOICES]
+            [
+                Button(f"{icon} {label}", status_data(item.ref.code, c))
+                for c, icon, label in STATUS_CHOICES
+            ]
         ]
         return _say_with(
             ch,
@@ -359,7 +364,9 @@ def _free_text(
     return _apply(session, ch, contacts, item, parsed, now)
 
 
-def _say_with(channel: str, template: str, buttons: list[list[Button]], **context: object) -> Outcome:
+def _say_with(
+    channel: str, template: str, buttons: list[list[Button]], **context: object
+) -> Outcome:
     """An outcome of one templated message with buttons."""
     return Outcome(messages=(message(channel, template, buttons=buttons, **context),))
 
@@ -419,4 +426,3 @@ def _evidence(session: Session, incoming: Incoming, contacts: list[Contact]) -> 
         task_key=item.task.key if item else "",
         unit_name=item.unit.name if item else "",
     )
-

@@ -28,7 +28,15 @@ IN_PROGRESS_WORDS = (
     "dang hoan thien",
     "tien do",
 )
-DONE_WORDS = ("da hoan thanh", "hoan thanh", "da xong", "xong", "done", "ok xong", "da thuc hien xong")
+DONE_WORDS = (
+    "da hoan thanh",
+    "hoan thanh",
+    "da xong",
+    "xong",
+    "done",
+    "ok xong",
+    "da thuc hien xong",
+)
 CHOICES = {"1": "done", "2": "in_progress", "3": "blocked"}
 
 

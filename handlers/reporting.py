@@ -111,9 +111,7 @@ def record_report(
 def latest_report(session: Session, occurrence_id: int) -> Report | None:
     """The newest report of an occurrence."""
     return session.exec(
-        select(Report)
-        .where(Report.occurrence_id == occurrence_id)
-        .order_by(Report.id.desc())  # type: ignore[union-attr]
+        select(Report).where(Report.occurrence_id == occurrence_id).order_by(Report.id.desc())  # type: ignore[union-attr]
     ).first()
 
 

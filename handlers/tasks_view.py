@@ -114,7 +114,9 @@ def _listed(
         due_label = "thường xuyên"
     else:
         days = (due - today).days  # type: ignore[operator]
-        when = f"còn {days} ngày" if days > 0 else "hôm nay" if days == 0 else f"quá hạn {-days} ngày"
+        when = (
+            f"còn {days} ngày" if days > 0 else "hôm nay" if days == 0 else f"quá hạn {-days} ngày"
+        )
         due_label = f"hạn {due:%d/%m/%Y} ({when})"
     status = STATUS_LABELS.get(occurrence.status, "chưa báo cáo")
     if occurrence.status == "in_progress" and occurrence.percent is not None:
@@ -134,8 +136,13 @@ def _listed(
 def pick(channel: str, items: list[OpenItem]) -> Outcome:
     """Ask which task a reply to a combined reminder is about."""
     rows = [
-        [Button(f"{icon} {i.ref.code}", status_data(i.ref.code, c)) for c, icon, _ in STATUS_CHOICES]
+        [
+            Button(f"{icon} {i.ref.code}", status_data(i.ref.code, c))
+            for c, icon, _ in STATUS_CHOICES
+        ]
         for i in items
     ]
-    listed = [{"code": i.ref.code, "task_key": i.task.key, "title": i.task.title[:120]} for i in items]
+    listed = [
+        {"code": i.ref.code, "task_key": i.task.key, "title": i.task.title[:120]} for i in items
+    ]
     return Outcome(messages=(message(channel, "pick_task", buttons=rows, items=listed),))

@@ -138,7 +138,9 @@ def _issued(doc: SourceDoc, value: Any, problems: list[Problem]) -> date | None:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    message = "thiếu trường bắt buộc 'issued'" if value is None else "ngày ban hành phải là YYYY-MM-DD"
+    message = (
+        "thiếu trường bắt buộc 'issued'" if value is None else "ngày ban hành phải là YYYY-MM-DD"
+    )
     problems.append(doc.problem(("issued",), message))
     return None
 

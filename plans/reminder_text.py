@@ -9,7 +9,11 @@ from plans.messages import HTML_CHANNELS, Button, OutgoingMessage
 from plans.render import render
 
 ITEMS_PER_MESSAGE = {"telegram": 8, "zalo": 3}
-STATUS_CHOICES = (("1", "✅", "Đã hoàn thành"), ("2", "🔄", "Đang thực hiện"), ("3", "⚠️", "Gặp khó khăn"))
+STATUS_CHOICES = (
+    ("1", "✅", "Đã hoàn thành"),
+    ("2", "🔄", "Đang thực hiện"),
+    ("3", "⚠️", "Gặp khó khăn"),
+)
 TITLE_LIMIT = 300
 
 
@@ -45,7 +49,9 @@ def status_data(code: str, choice: str) -> str:
     return f"s:{code}:{choice}"
 
 
-def reminder_messages(channel: str, items: list[ReminderItem], today: date) -> list[OutgoingMessage]:
+def reminder_messages(
+    channel: str, items: list[ReminderItem], today: date
+) -> list[OutgoingMessage]:
     """Render reminders for one contact, split so that each message stays readable."""
     size = ITEMS_PER_MESSAGE.get(channel, 5)
     chunks = [items[i : i + size] for i in range(0, len(items), size)]

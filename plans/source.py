@@ -46,12 +46,16 @@ def read_yaml(path: Path) -> SourceDoc:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except ValueError as exc:  # e.g. an unquoted impossible date such as 2030-13-01
-        raise InputFileError([Problem(str(path), None, "-", f"giá trị không hợp lệ: {exc}")]) from exc
+        raise InputFileError(
+            [Problem(str(path), None, "-", f"giá trị không hợp lệ: {exc}")]
+        ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise InputFileError([Problem(str(path), line, "-", f"YAML sai cú pháp: {reason}")]) from exc
+        raise InputFileError(
+            [Problem(str(path), line, "-", f"YAML sai cú pháp: {reason}")]
+        ) from exc
     doc = SourceDoc(path=path, data=data)
     if node is not None:
         _index_lines(node, (), doc.lines)

@@ -14,6 +14,7 @@ from plans.digest import build_digest_text, completion_chart_png
 from plans.messages import Attachment, OutgoingMessage
 from plans.report import build_report
 from plans.report_docx import write_docx
+from scheduler.quota import quota_warning
 from storage.db import insert_ignore, session_scope
 from storage.models import Contact, Outbox, Plan, Unit
 
@@ -59,18 +60,25 @@ def plan_digests(engine: Engine, *, now: datetime) -> int:
         )
 
 
-def render_digest(session: Session, plan_code: str, *, now: datetime) -> OutgoingMessage:
-    """The digest text (≤ 4,096 characters) with the DOCX report and the chart attached."""
+def render_digest(
+    session: Session, plan_code: str, *, now: datetime, zalo_quota: int | None = None
+) -> list[OutgoingMessage]:
+    """The digest text (≤ 4,096 characters) with the DOCX report and the chart attached,
+    preceded by a quota warning when the Zalo quota is nearly used up."""
     report = build_report(session, plan_code=plan_code, at=local_date(now))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"bao-cao-{plan_code}.docx"
         write_docx(report, path)
         docx = path.read_bytes()
     day = local_date(now)
-    return OutgoingMessage(
+    digest = OutgoingMessage(
         text=build_digest_text(report),
         attachments=(
             Attachment(f"bao-cao-{plan_code}-{day:%Y%m%d}.docx", docx),
-            Attachment(f"tien-do-{plan_code}-{day:%Y%m%d}.png", completion_chart_png(report), "photo"),
+            Attachment(
+                f"tien-do-{plan_code}-{day:%Y%m%d}.png", completion_chart_png(report), "photo"
+            ),
         ),
     )
+    warning = quota_warning(session, channel="zalo", quota=zalo_quota, now=now)
+    return [OutgoingMessage(text=warning), digest] if warning else [digest]

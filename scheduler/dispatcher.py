@@ -103,10 +103,12 @@ class Dispatcher:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_sent: Callable[[Contact, OutgoingMessage], None] | None = None,
         concurrency: int = 1,
+        zalo_quota: int | None = None,
     ) -> None:
         # One message in flight keeps the crash promise: a SIGKILL repeats at most that one.
         # More overlap HTTP round-trips (and can repeat up to `concurrency` after a crash).
         self.concurrency = max(concurrency, 1)
+        self.zalo_quota = zalo_quota
         self.engine = engine
         self.senders = senders
         self.limiter = limiter
@@ -281,10 +283,12 @@ class Dispatcher:
         for claimed in batch:
             sender = self.senders[claimed.contact.channel]
             if claimed.kind == "digest":
-                digest = render_digest(session, claimed.text or "", now=now)
+                digest = render_digest(
+                    session, claimed.text or "", now=now, zalo_quota=self.zalo_quota
+                )
                 if sender.channel not in HTML_CHANNELS:
-                    digest = replace(digest, text=to_plain(digest.text))
-                jobs.append(Job(claimed.contact, [digest], list(claimed.row_ids)))
+                    digest = [replace(m, text=to_plain(m.text)) for m in digest]
+                jobs.append(Job(claimed.contact, digest, list(claimed.row_ids)))
                 continue
             if claimed.kind != "reminder":
                 message = OutgoingMessage(text=claimed.text or "")

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from plans.calendar import Calendar, default_calendar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from plans.calendar import Calendar, default_calendar
 from plans.importer import extend_horizons
 from plans.policy import ReminderPolicy, latest_due_step, next_step_after
 from storage.db import insert_ignore, session_scope
@@ -78,7 +78,9 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
                 outbox.append(_row(occurrence, contact, kind, step.name, step.send_at, now))
             if step.escalates(policy):
                 for head in heads.get(parents.get(unit_id, -1), []):
-                    outbox.append(_row(occurrence, head, "escalation", step.name, step.send_at, now))
+                    outbox.append(
+                        _row(occurrence, head, "escalation", step.name, step.send_at, now)
+                    )
         nxt = next_step_after(after=now, calendar=calendar, **kwargs) if open_ else None
         occurrence.next_reminder_at = nxt.send_at if nxt else None
         session.add(occurrence)

@@ -10,11 +10,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from plans.calendar import Calendar
 from sqlalchemy.engine import Engine
 
-from scheduler.dispatcher import Dispatcher, DispatchResult
+from plans.calendar import Calendar
 from scheduler.digest import digest_due, plan_digests
+from scheduler.dispatcher import Dispatcher, DispatchResult
 from scheduler.planner import PlanResult, plan_due_reminders
 
 logger = logging.getLogger(__name__)

@@ -58,6 +58,7 @@ def selected_backend() -> str:
         raise pytest.UsageError(f"DONDOC_TEST_DB={backend!r}: expected one of {BACKENDS}")
     return backend
 
+
 # For tests about PostgreSQL itself (advisory locks, SKIP LOCKED under several processes).
 needs_postgresql = pytest.mark.skipif(
     selected_backend() != "postgresql",

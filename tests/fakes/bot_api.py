@@ -110,7 +110,9 @@ class FakeBotApi:
         if method in ("deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery"):
             return _reply(request, 200, {"ok": True, "result": True})
         if method not in ("sendMessage", "sendDocument", "sendPhoto"):
-            return _reply(request, 404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return _reply(
+                request, 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            )
         chat_id = str(params.get("chat_id", ""))
         with self._lock:
             self.attempts[chat_id] += 1
@@ -217,7 +219,9 @@ def _forbidden(request: BaseHTTPRequestHandler) -> None:
 
 
 if __name__ == "__main__":
-    server = FakeBotApi(log_path=Path(sys.argv[2]), delay=float(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    server = FakeBotApi(
+        log_path=Path(sys.argv[2]), delay=float(sys.argv[3]) if len(sys.argv) > 3 else 0
+    )
     server.start(int(sys.argv[1]))
     print(f"READY {server.port}", flush=True)
     threading.Event().wait()

@@ -30,7 +30,9 @@ class Chat:
     channel: str = "telegram"
     counter: int = 0
 
-    def send(self, text: str = "", *, button: str | None = None, files: tuple[str, ...] = ()) -> Outcome:
+    def send(
+        self, text: str = "", *, button: str | None = None, files: tuple[str, ...] = ()
+    ) -> Outcome:
         """One update from this chat."""
         self.counter += 1
         incoming = Incoming(

@@ -24,13 +24,17 @@ def text_of(outcome: Outcome) -> str:
 def reports(engine: Engine) -> list[tuple[str, int | None, str]]:
     """(status, percent, note) of every report, oldest first."""
     with Session(engine) as session:
-        return [(r.status, r.percent, r.note) for r in session.exec(select(Report).order_by(Report.id))]
+        return [
+            (r.status, r.percent, r.note) for r in session.exec(select(Report).order_by(Report.id))
+        ]
 
 
 def test_registration_with_invite_is_single_use_and_expires(engine: Engine, scene: Scene) -> None:
     with session_scope(engine) as session:
         code = create_invite(session, unit_code="THCS_0002", role="contact", now=NOW).code
-        old = create_invite(session, unit_code="THCS_0002", role="contact", now=NOW - timedelta(days=15)).code
+        old = create_invite(
+            session, unit_code="THCS_0002", role="contact", now=NOW - timedelta(days=15)
+        ).code
     newcomer = Chat(engine, "555")
     assert "Đăng ký thành công" in text_of(newcomer.send(f"/start {code}"))
     assert "không hợp lệ" in text_of(Chat(engine, "556").send(f"/start {code}"))
@@ -158,5 +162,7 @@ def test_cancel_and_help_and_unknown_command(engine: Engine, scene: Scene) -> No
     assert "/viec" in text_of(scene.principal.send("/help"))
     assert "Không có lệnh" in text_of(scene.principal.send("/xoa"))
     with Session(engine) as session:
-        contact = session.exec(select(Contact).where(Contact.chat_id == scene.principal.chat_id)).one()
+        contact = session.exec(
+            select(Contact).where(Contact.chat_id == scene.principal.chat_id)
+        ).one()
         assert contact.role == "contact"

@@ -19,7 +19,9 @@ TEXT = st.one_of(
     st.from_regex(r"/[a-z_]{1,20}( [^\n]{0,30})?", fullmatch=True),
     st.from_regex(r"[A-Z2-9]{3} [4-9] .{0,20}", fullmatch=True),
 )
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def count(engine: Engine, model: type) -> int:
@@ -51,7 +53,9 @@ def test_registered_principal_fuzz(engine: Engine, scene: Scene, text: str) -> N
 
 @FUZZ
 @given(text=TEXT, data=st.one_of(st.none(), st.text(max_size=80)))
-def test_stranger_fuzz_writes_nothing(engine: Engine, scene: Scene, text: str, data: str | None) -> None:
+def test_stranger_fuzz_writes_nothing(
+    engine: Engine, scene: Scene, text: str, data: str | None
+) -> None:
     stranger = Chat(engine, "fuzz-stranger")
     contacts, reports = count(engine, Contact), count(engine, Report)
     outcome = stranger.send(text, button=data)

@@ -11,8 +11,8 @@ from plans.importer import import_units, load_and_import_plan
 from plans.units_file import load_units_file
 from storage.db import session_scope
 from storage.models import Assignment, Occurrence, Plan, Report, Task, Unit
-from tests.utils.db import snapshot
 from tests.utils.clock import local_time
+from tests.utils.db import snapshot
 
 NOW = local_time("2024-12-02 09:00")
 
@@ -77,7 +77,9 @@ def test_changed_plan_keeps_reports(engine: Engine, examples: Path, tmp_path: Pa
             Report(occurrence_id=occurrence.id, status="done", note="Đã ban hành", created_at=NOW)
         )
         occurrence.status = "done"
-        removed = session.exec(select(Occurrence).join(Assignment).join(Task).where(Task.key == "II.1")).one()
+        removed = session.exec(
+            select(Occurrence).join(Assignment).join(Task).where(Task.key == "II.1")
+        ).one()
         session.add(Report(occurrence_id=removed.id, status="in_progress", created_at=NOW))
         kept_id, removed_id = occurrence.id, removed.id
     text = (examples / "kh-315-hu.yaml").read_text(encoding="utf-8")
@@ -96,7 +98,10 @@ def test_changed_plan_keeps_reports(engine: Engine, examples: Path, tmp_path: Pa
         assert kept is not None and kept.active
         assert kept.status == "done"
         assert kept.due_date.isoformat() == "2025-01-31"
-        assert session.exec(select(Report).where(Report.occurrence_id == kept_id)).one().note == "Đã ban hành"
+        assert (
+            session.exec(select(Report).where(Report.occurrence_id == kept_id)).one().note
+            == "Đã ban hành"
+        )
         gone_task = session.exec(select(Task).where(Task.key == "II.1")).one()
         assert not gone_task.active
         assert session.exec(select(Report).where(Report.occurrence_id == removed_id)).one()

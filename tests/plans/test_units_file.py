@@ -47,9 +47,7 @@ def test_unknown_parent_and_duplicate_are_both_reported(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "units.yaml",
-        "units:\n"
-        "  - code: A\n    name: Đơn vị A\n    parent: NOPE\n"
-        "  - code: A\n    name: Lặp\n",
+        "units:\n  - code: A\n    name: Đơn vị A\n    parent: NOPE\n  - code: A\n    name: Lặp\n",
     )
     with pytest.raises(InputFileError) as caught:
         load_units_file(path)

@@ -17,7 +17,7 @@ from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
 from scheduler.ratelimit import unlimited
 from storage.models import Contact, Outbox
-from tests.fakes.bot_api import Fault, FakeBotApi
+from tests.fakes.bot_api import FakeBotApi, Fault
 from tests.utils.clock import local_time
 from tests.utils.world import build_world
 
@@ -43,7 +43,9 @@ def make_dispatcher(engine: Engine, api: FakeBotApi, waits: list[float]) -> Disp
     async def fake_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    return Dispatcher(engine, {"telegram": TelegramSender(bot)}, limiter=unlimited(), sleep=fake_sleep)
+    return Dispatcher(
+        engine, {"telegram": TelegramSender(bot)}, limiter=unlimited(), sleep=fake_sleep
+    )
 
 
 async def test_every_reminder_delivered_once_despite_faults(

@@ -42,9 +42,7 @@ def test_done_assignment_gets_nothing_more(engine: Engine, tmp_path: Path) -> No
         contact = session.exec(
             select(Contact).where(Contact.chat_id == world.school_chats["THCS_0001"])
         ).one()
-        occurrence = session.exec(
-            select(Occurrence).where(Occurrence.assignment_id == 1)
-        ).one()
+        occurrence = session.exec(select(Occurrence).where(Occurrence.assignment_id == 1)).one()
         record_report(
             session,
             contact=contact,

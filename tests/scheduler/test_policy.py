@@ -55,7 +55,12 @@ def test_holiday_moves_a_step_back_across_the_tet_break() -> None:
 
 def test_overdue_every_two_working_days_with_escalation_from_the_third() -> None:
     steps = [s for s in dated_steps(date(2026, 12, 4), POLICY, CAL) if s.overdue_index]  # Friday
-    assert [f"{local(s.send_at):%a %d}" for s in steps[:4]] == ["Mon 07", "Wed 09", "Fri 11", "Tue 15"]
+    assert [f"{local(s.send_at):%a %d}" for s in steps[:4]] == [
+        "Mon 07",
+        "Wed 09",
+        "Fri 11",
+        "Tue 15",
+    ]
     assert [s.escalates(POLICY) for s in steps[:4]] == [False, False, True, True]
     assert len(steps) == POLICY.overdue_limit
 
