@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +19,7 @@ from sqlmodel import Session, func, select
 
 from bot import ops, runtime
 from bot.channels import run_tick_once
+from bot import report_commands
 from bot.demo import run_demo
 from bot.settings import Settings, load_settings
 from handlers.errors import HandlerError
@@ -287,6 +290,17 @@ def demo(
 
 
 ops.register(app)  # `backup` and `doctor` (bot/ops.py)
+
+
+@contextmanager
+def _read_session() -> Iterator[Session]:
+    """A session on the configured database, for the report commands."""
+    _, engine = _context()
+    with Session(engine) as session:
+        yield session
+
+
+report_commands.register(app, _read_session)  # `report` and `status` (bot/report_commands.py)
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"changeme", "change-me", "your-token-here", "xxx", "token"}
@@ -58,6 +58,15 @@ class Settings(BaseSettings):
             if value.strip().lower() in PLACEHOLDERS:
                 raise ValueError("is still the placeholder from .env.example")
         return value
+
+    @model_validator(mode="after")
+    def _webhooks_need_secrets(self) -> Settings:
+        """A webhook without a secret would accept updates from anyone who finds the URL."""
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET")
+        if self.zalo_webhook_url and self.zalo_webhook_secret is None:
+            raise ValueError("ZALO_WEBHOOK_URL needs ZALO_WEBHOOK_SECRET")
+        return self
 
     @property
     def telegram_enabled(self) -> bool:

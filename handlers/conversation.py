@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from handlers import confirmations, status_view, tasks_view
@@ -47,7 +48,7 @@ SKIP_WORDS = {"bo qua", "skip", "khong", "-"}
 
 
 def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Outcome:
-    """Store the update (deduplicated), then handle it in its own transaction."""
+    """Store the update (deduplicated) and handle it, atomically: a replay is answered never."""
     with session_scope(engine) as session:
         stored = insert_ignore(
             session,
@@ -62,18 +63,15 @@ def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Out
                 }
             ],
         )
-    if not stored:
-        logger.info("duplicate update %s on %s ignored", incoming.update_key, incoming.channel)
-        return Outcome()
-    with session_scope(engine) as session:
+        if not stored:
+            logger.info("duplicate update %s on %s ignored", incoming.update_key, incoming.channel)
+            return Outcome()
         outcome = handle(session, incoming, now=now)
-        inbound = session.exec(
-            select(Inbound).where(
-                Inbound.channel == incoming.channel, Inbound.update_key == incoming.update_key
-            )
-        ).one()
-        inbound.handled_at = now
-        session.add(inbound)
+        session.execute(
+            update(Inbound)
+            .where(Inbound.channel == incoming.channel, Inbound.update_key == incoming.update_key)
+            .values(handled_at=now)
+        )
     return outcome
 
 

@@ -16,7 +16,7 @@ import typer
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.shared import Length
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
@@ -64,7 +64,9 @@ def report(session: Session) -> PlanReport:
     )
     make_report(session, a_ongoing, "in_progress", local_time("2026-11-22 09:00"), note="=1+1")
     session.commit()
-    return build_report(session, plan_code="KH-T", at=AT)
+    built = build_report(session, plan_code="KH-T", at=AT)
+    session.rollback()  # release SQLite's lock for the commands' own sessions
+    return built
 
 
 def _texts(document: docx.document.Document) -> list[str]:
@@ -144,11 +146,20 @@ def test_docx_is_times_new_roman_on_a4_with_decree_margins(
     runs += [r for t in document.tables for c in t._cells for p in c.paragraphs for r in p.runs]
     assert runs and all(r.font.name in (None, FONT) for r in runs)
     body, appendix = document.sections
-    assert (body.page_width, body.page_height) == (Mm(210), Mm(297))
-    assert (body.top_margin, body.bottom_margin) == (Mm(20), Mm(20))
-    assert (body.left_margin, body.right_margin) == (Mm(30), Mm(15))
+    assert _mm(body.page_width, body.page_height) == [210, 297]
+    assert _mm(body.top_margin, body.bottom_margin, body.left_margin, body.right_margin) == [
+        20,
+        20,
+        30,
+        15,
+    ]
     assert appendix.orientation == WD_ORIENT.LANDSCAPE
     assert document.tables[0].rows[0].cells[1].paragraphs[2].text.startswith("Hải Dương, ngày")
+
+
+def _mm(*lengths: Length | None) -> list[int]:
+    """Lengths in whole millimetres (Word stores twips)."""
+    return [round(length.mm) if length is not None else -1 for length in lengths]
 
 
 @pytest.mark.parametrize(

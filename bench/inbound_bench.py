@@ -1,0 +1,119 @@
+"""Inbound replies: update → stored → parsed → report written → reply rendered and sent.
+
+dondoc's python-telegram-bot application and a bare PTB echo application get the same updates
+(principals answering «CODE 1 đã hoàn thành»); both send their answers to a fake Bot API on
+loopback. Prints replies per second for each and the ratio (targets: ≥ 300/s, ≥ 0.5 of bare).
+Run: `.venv/bin/python -m bench.inbound_bench [--updates 2000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
+
+from bench.dispatch_bench import start_fake_api
+from bench.population import populate
+from bot.settings import load_settings
+from bot.telegram_channel import build_application
+from storage.db import make_engine
+from storage.models import Report
+from storage.queries import ensure_ref_codes
+from storage.schema import migrate
+
+TARGET_RATE, TARGET_RATIO = 300, 0.5
+
+
+def updates(app: Application, codes: list[str]) -> list[Update]:
+    """One reply update per principal."""
+    stamp = int(datetime(2026, 11, 23, 3, tzinfo=UTC).timestamp())
+    found = []
+    for i, code in enumerate(codes):
+        chat = 10_000 + i
+        payload = {
+            "update_id": i + 1,
+            "message": {
+                "message_id": i + 1,
+                "date": stamp,
+                "chat": {"id": chat, "type": "private"},
+                "from": {"id": chat, "is_bot": False, "first_name": "Hiệu trưởng"},
+                "text": f"{code} 1 Đã hoàn thành, đã gửi biên bản",
+            },
+        }
+        found.append(Update.de_json(payload, app.bot))
+    return found
+
+
+async def run_app(app: Application, batch: list[Update]) -> float:
+    """Seconds to process every update through the application's handlers."""
+    async with app:
+        started = time.perf_counter()
+        for update in batch:
+            await app.process_update(update)
+        return time.perf_counter() - started
+
+
+def echo_app(url: str) -> Application:
+    """A bare python-telegram-bot echo application."""
+    app = Application.builder().token("123:BENCH").base_url(url).build()
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None
+        await update.message.reply_text(update.message.text or "")
+
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    return app
+
+
+async def measure(count: int, folder: Path) -> dict[str, float]:
+    """Both applications on the same input."""
+    engine = make_engine(f"sqlite:///{folder / 'inbound.db'}")
+    migrate(engine)
+    populate(engine, units=count, due=date(2026, 11, 30), next_reminder_at=None)
+    with Session(engine) as session:
+        wanted = [(i + 1, i + 1, None) for i in range(count)]  # contact i+1 ↔ occurrence i+1
+        refs = ensure_ref_codes(session=session, wanted=wanted, now=datetime.now(UTC))
+        session.commit()
+    codes = [refs[(i + 1, i + 1)] for i in range(count)]
+    api, url = start_fake_api(folder / "sent.jsonl")
+    try:
+        settings = load_settings(
+            dondoc_database_url=str(engine.url), telegram_bot_token="123:BENCH", telegram_api_url=url
+        )
+        dondoc_app = build_application(settings, engine)
+        dondoc_s = await run_app(dondoc_app, updates(dondoc_app, codes))
+        bare = echo_app(url)
+        bare_s = await run_app(bare, updates(bare, codes))
+    finally:
+        api.terminate()
+    with Session(engine) as session:
+        written = session.exec(select(func.count()).select_from(Report)).one()
+    assert written == count, f"{written} reports for {count} replies"
+    return {"count": count, "dondoc_rate": count / dondoc_s, "bare_rate": count / bare_s}
+
+
+def main() -> None:
+    """Run and print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=2_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        f = asyncio.run(measure(args.updates, Path(folder)))
+    ratio = f["dondoc_rate"] / f["bare_rate"]
+    print(f"inbound: {f['count']:,} report replies, one process, SQLite, replies sent to a fake API")
+    print(f"  dondoc (store, parse, write report, render, send) {f['dondoc_rate']:8,.0f} replies/s "
+          f"(target ≥ {TARGET_RATE}: {'met' if f['dondoc_rate'] >= TARGET_RATE else 'NOT met'})")
+    print(f"  bare python-telegram-bot echo                    {f['bare_rate']:8,.0f} replies/s")
+    print(f"  ratio                                            {ratio:8.2f}   "
+          f"(target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
