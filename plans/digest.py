@@ -51,7 +51,8 @@ class Budget:
     text: int
 
 
-# Tried in order until the message fits; the last one lists nothing, so it always fits.
+# Tried in order until the message fits; the last one lists nothing and cuts free texts to
+# 60 characters, so it stays under 2,000 characters (Zalo's limit) whatever the plan.
 BUDGETS = (
     Budget(units=25, tasks=6, notes=10, silent=60, text=300),
     Budget(units=12, tasks=4, notes=6, silent=30, text=160),
@@ -75,17 +76,17 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def fit_telegram(render_with: Callable[[Budget], str]) -> str:
-    """Render with shrinking budgets until the text fits in one Telegram message."""
+def fit_message(render_with: Callable[[Budget], str], limit: int) -> str:
+    """Render with shrinking budgets until the text fits in one message of `limit` characters."""
     for budget in BUDGETS[:-1]:
         text = render_with(budget)
-        if telegram_length(text) <= TELEGRAM_LIMIT:
+        if telegram_length(text) <= limit:
             return text
     return render_with(BUDGETS[-1])
 
 
-def build_digest_text(report: PlanReport) -> str:
-    """The weekly digest of a plan as Telegram HTML (at most 4,096 characters)."""
+def build_digest_text(report: PlanReport, *, limit: int = TELEGRAM_LIMIT) -> str:
+    """The weekly digest of a plan as Telegram HTML, at most `limit` characters (4,096)."""
 
     def render_with(budget: Budget) -> str:
         groups = Shown.head(report.overdue_by_unit, budget.units)
@@ -98,11 +99,13 @@ def build_digest_text(report: PlanReport) -> str:
             silent=Shown.head(report.silent_units, budget.silent),
         )
 
-    return fit_telegram(render_with)
+    return fit_message(render_with, limit)
 
 
-def build_status_text(view: StatusView, *, command: str = "/status") -> str:
-    """The /status answer as Telegram HTML (at most 4,096 characters)."""
+def build_status_text(
+    view: StatusView, *, command: str = "/status", limit: int = TELEGRAM_LIMIT
+) -> str:
+    """The /status answer as Telegram HTML, at most `limit` characters (4,096)."""
     rows = sorted(view.rows, key=_severity)
 
     def render_with(budget: Budget) -> str:
@@ -116,7 +119,7 @@ def build_status_text(view: StatusView, *, command: str = "/status") -> str:
             rows=Shown.head(rows, budget.units),
         )
 
-    return fit_telegram(render_with)
+    return fit_message(render_with, limit)
 
 
 def completion_chart_png(report: PlanReport) -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -249,12 +249,12 @@ class StatusView:
     tally: Tally
     plans: list[PlanLine]
     units: list[UnitLine]
-    rows: list[ReportRow] = field(default_factory=list)
+    rows: list[ReportRow]  # the drill-down list, when a unit or a task was asked for
 
 
 @dataclass
 class _Collected:
-    """Rows and report facts gathered by one pass over storage."""
+    """What one pass over storage yields: classified rows and facts about the reports."""
 
     rows: list[ReportRow]
     reporting_unit_ids: set[int]

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.zalo_channel import count_sent, quota_warning
+from bot.zalo_channel import count_sent
+from scheduler.quota import quota_warning
 from storage.models import SentCounter
 from tests.utils.clock import local_time
 

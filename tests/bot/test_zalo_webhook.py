@@ -142,7 +142,11 @@ async def test_webhook_needs_a_secret(fake: FakeZaloApi) -> None:
 
 
 async def test_webhook_refuses_to_share_telegrams_port(fake: FakeZaloApi) -> None:
-    both = settings(telegram_bot_token="1:x", telegram_webhook_url="https://dondoc.example.org/tg")
+    both = settings(
+        telegram_bot_token="1:x",
+        telegram_webhook_url="https://dondoc.example.org/tg",
+        telegram_webhook_secret="tg-secret",
+    )
     async with ZaloApi(TOKEN, base_url=fake.api_url()) as api:
         with pytest.raises(ValueError, match="ZALO_WEBHOOK_PORT"):
             await start_webhook(both, api, Hook("").handle)

@@ -283,6 +283,7 @@ def test_digest_fits_telegram_with_500_units(session: Session) -> None:
     assert "... và " in text and "đơn vị khác" in text
     assert "&lt;xã&gt; &amp;" in text and "<xã>" not in text
     assert "Chưa hoàn thành, quá hạn: <b>1.500</b>" in text
+    assert telegram_length(build_digest_text(report, limit=2000)) <= 2000  # Zalo
     status = build_status_text(build_status(session, at=AT, plan_code="KH-500", task_key="III.1"))
     assert telegram_length(status) <= 4096 and "nhiệm vụ khác" in status
 
