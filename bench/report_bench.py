@@ -204,9 +204,7 @@ def main() -> None:
         migrate(engine)
         started = time.perf_counter()
         count = populate(engine)
-        with engine.connect() as conn:  # fold the write-ahead log into the file, as at rest
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        engine.dispose()
+        engine.dispose()  # the last connection to close folds the write-ahead log into the file
         print(
             f"database: {UNITS:,} units × {TASKS} tasks = {UNITS * TASKS:,} assignments, "
             f"{count:,} reports, populated in {time.perf_counter() - started:.1f} s"

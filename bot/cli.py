@@ -17,9 +17,8 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot import ops, runtime
+from bot import ops, report_commands, runtime
 from bot.channels import run_tick_once
-from bot import report_commands
 from bot.demo import run_demo
 from bot.settings import Settings, load_settings
 from handlers.errors import HandlerError

@@ -16,7 +16,8 @@ from plans.calendar import default_calendar
 from plans.messages import Button
 from plans.policy import ReminderPolicy, next_step_after
 from storage.db import insert_ignore
-from storage.models import Assignment, Contact, Occurrence, Outbox, Plan, Task, Unit
+from storage.models import Contact, Occurrence, Outbox, Plan, Task, Unit
+from storage.queries import with_occurrence_context
 
 LIST_LIMIT = 10
 BUTTON_RE = re.compile(r"^c:(ok|ret):(\d{1,12})$")
@@ -46,11 +47,7 @@ def _coordinated_plan_ids(session: Session, contacts: list[Contact]) -> set[int]
 def _claims(session: Session, plan_ids: set[int], occurrence_id: int | None = None) -> list[Claim]:
     """Unconfirmed done claims of the given plans."""
     query = (
-        select(Occurrence, Task, Plan, Unit)
-        .join(Assignment, Assignment.id == Occurrence.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Plan, Plan.id == Task.plan_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
+        with_occurrence_context(select(Occurrence, Task, Plan, Unit))
         .where(
             Plan.id.in_(plan_ids),  # type: ignore[union-attr]
             Occurrence.status == "done",

@@ -6,8 +6,8 @@ import logging
 import re
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from handlers import confirmations, status_view, tasks_view

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
 from storage.models import Assignment, Contact, MessageRef, Occurrence, Plan, Report, Task, Unit
+from storage.queries import with_occurrence_context
 
 STATUSES = ("done", "in_progress", "blocked")
 STATUS_LABELS = {
@@ -33,15 +35,19 @@ class OpenItem:
     unit: Unit
 
 
+def _ref_items() -> Any:
+    """Message references with their occurrence, task, plan and unit."""
+    return with_occurrence_context(
+        select(MessageRef, Occurrence, Task, Plan, Unit).join(
+            Occurrence, Occurrence.id == MessageRef.occurrence_id
+        )
+    )
+
+
 def open_items(session: Session, contact: Contact, *, limit: int = 50) -> list[OpenItem]:
     """The contact's referenced occurrences not yet done, newest reminder first."""
     rows = session.exec(
-        select(MessageRef, Occurrence, Task, Plan, Unit)
-        .join(Occurrence, Occurrence.id == MessageRef.occurrence_id)
-        .join(Assignment, Assignment.id == Occurrence.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Plan, Plan.id == Task.plan_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
+        _ref_items()
         .where(
             MessageRef.contact_id == contact.id,
             Occurrence.active,
@@ -57,13 +63,7 @@ def open_items(session: Session, contact: Contact, *, limit: int = 50) -> list[O
 def item_by_code(session: Session, contact: Contact, code: str) -> OpenItem | None:
     """The contact's occurrence behind a short code, open or not."""
     row = session.exec(
-        select(MessageRef, Occurrence, Task, Plan, Unit)
-        .join(Occurrence, Occurrence.id == MessageRef.occurrence_id)
-        .join(Assignment, Assignment.id == Occurrence.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Plan, Plan.id == Task.plan_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(MessageRef.contact_id == contact.id, MessageRef.code == code.upper())
+        _ref_items().where(MessageRef.contact_id == contact.id, MessageRef.code == code.upper())
     ).first()
     return OpenItem(*row) if row else None
 

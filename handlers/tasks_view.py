@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
@@ -14,7 +14,7 @@ from plans.clock import local_date
 from plans.messages import Button
 from plans.reminder_text import STATUS_CHOICES, status_data
 from storage.models import Assignment, Contact, Occurrence, Plan, Task, Unit
-from storage.queries import ensure_ref_code
+from storage.queries import ensure_ref_code, with_occurrence_context
 
 LIST_LIMIT = 15
 TITLE_LIMIT = 120
@@ -38,11 +38,7 @@ def current_occurrences(
 ) -> list[tuple[Occurrence, Task, Plan, Unit]]:
     """Per assignment: occurrences already due and not done, plus the next upcoming one."""
     rows = session.exec(
-        select(Occurrence, Task, Plan, Unit)
-        .join(Assignment, Assignment.id == Occurrence.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Plan, Plan.id == Task.plan_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
+        with_occurrence_context(select(Occurrence, Task, Plan, Unit))
         .where(Assignment.unit_id == unit_id, Assignment.active, Occurrence.active, Task.active)
         .where(Task.due_kind.in_(("dated", "ongoing")))  # type: ignore[attr-defined]
         .order_by(Occurrence.due_date, Task.position)  # type: ignore[arg-type]
@@ -106,14 +102,14 @@ def task_list(
 
 
 def _listed(
-    code: str, occurrence: Occurrence, task: Task, plan: Plan, unit: Unit, today: object
+    code: str, occurrence: Occurrence, task: Task, plan: Plan, unit: Unit, today: date
 ) -> ListedTask:
     """One line of the list."""
     due = occurrence.due_date
     if due is None:
         due_label = "thường xuyên"
     else:
-        days = (due - today).days  # type: ignore[operator]
+        days = (due - today).days
         when = (
             f"còn {days} ngày" if days > 0 else "hôm nay" if days == 0 else f"quá hạn {-days} ngày"
         )

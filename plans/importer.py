@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, delete, select
@@ -72,9 +73,7 @@ def import_units(session: Session, units_file: UnitsFile) -> ImportSummary:
             unit = Unit(code=spec.code, **values)
             session.add(unit)
             summary.created += 1
-        elif any(getattr(unit, k) != v for k, v in values.items()):
-            for key, value in values.items():
-                setattr(unit, key, value)
+        elif _assign(unit, values):
             summary.updated += 1
         session.flush()
         assert unit.id is not None
@@ -85,6 +84,14 @@ def import_units(session: Session, units_file: UnitsFile) -> ImportSummary:
             session.exec(delete(GroupMember).where(GroupMember.unit_id == unit.id))
             session.add_all(GroupMember(group_code=g, unit_id=unit.id) for g in spec.groups)
     return summary
+
+
+def _assign(row: Any, values: dict[str, Any]) -> bool:
+    """Set the fields that differ; tell whether anything changed (so re-imports stay no-ops)."""
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    for key, value in changed.items():
+        setattr(row, key, value)
+    return bool(changed)
 
 
 def directory_from_db(session: Session) -> Directory:
@@ -138,9 +145,7 @@ def import_plan(
         plan = Plan(code=spec.code, imported_at=now, horizon=horizon, **values)
         session.add(plan)
         summary.created += 1
-    elif any(getattr(plan, k) != v for k, v in values.items()):
-        for key, value in values.items():
-            setattr(plan, key, value)
+    elif _assign(plan, values):
         plan.imported_at = now
         summary.updated += 1
     plan.horizon = max(plan.horizon or horizon, horizon)
@@ -165,9 +170,7 @@ def import_plan(
             task = Task(plan_id=plan.id, key=task_spec.key, **task_values)
             session.add(task)
             summary.created += 1
-        elif any(getattr(task, k) != v for k, v in task_values.items()):
-            for key, value in task_values.items():
-                setattr(task, key, value)
+        elif _assign(task, task_values):
             summary.updated += 1
         session.flush()
         owners = [units[c] for c in directory.members(task_spec.owner)]

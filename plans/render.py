@@ -66,10 +66,8 @@ def render(template_name: str, **context: Any) -> str:
 
 
 def render_to(path: Path, template_name: str, **context: Any) -> None:
-    """Stream a large rendering straight into a file."""
-    stream = environment().get_template(template_name).stream(**context)
-    stream.enable_buffering(200)
-    stream.dump(str(path), encoding="utf-8")
+    """Stream a large rendering straight into a file (templates yield big rows in chunks)."""
+    environment().get_template(template_name).stream(**context).dump(str(path), encoding="utf-8")
 
 
 def parts(template_name: str) -> Any:

@@ -42,7 +42,7 @@ from storage.models import (
     Task,
     Unit,
 )
-from storage.queries import ensure_ref_codes
+from storage.queries import ensure_ref_codes, with_occurrence_context
 
 logger = logging.getLogger(__name__)
 
@@ -255,13 +255,11 @@ class Dispatcher:
         details = {
             row.id: (row, occurrence, task, plan, unit)
             for row, occurrence, task, plan, unit in session.exec(
-                select(Outbox, Occurrence, Task, Plan, Unit)
-                .join(Occurrence, Occurrence.id == Outbox.occurrence_id)
-                .join(Assignment, Assignment.id == Occurrence.assignment_id)
-                .join(Task, Task.id == Assignment.task_id)
-                .join(Plan, Plan.id == Task.plan_id)
-                .join(Unit, Unit.id == Assignment.unit_id)
-                .where(Outbox.id.in_(reminder_ids))  # type: ignore[union-attr]
+                with_occurrence_context(
+                    select(Outbox, Occurrence, Task, Plan, Unit).join(
+                        Occurrence, Occurrence.id == Outbox.occurrence_id
+                    )
+                ).where(Outbox.id.in_(reminder_ids))  # type: ignore[union-attr]
             ).all()
         }
         dead = [

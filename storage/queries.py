@@ -6,10 +6,21 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
-from storage.models import Contact, GroupMember, MessageRef, Plan, Unit, UnitGroup
+from storage.models import (
+    Assignment,
+    Contact,
+    GroupMember,
+    MessageRef,
+    Occurrence,
+    Plan,
+    Task,
+    Unit,
+    UnitGroup,
+)
 
 
 def units_by_code(*, session: Session) -> dict[str, Unit]:
@@ -123,3 +134,13 @@ def _fresh_code(taken: set[str]) -> str:
             if code not in taken:
                 return code
         length += 1
+
+
+def with_occurrence_context(query: Any) -> Any:
+    """Join an occurrence's assignment, task, plan and owner unit onto a query that has it."""
+    return (
+        query.join(Assignment, Assignment.id == Occurrence.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Plan, Plan.id == Task.plan_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+    )
