@@ -46,16 +46,22 @@ def start_fake_api(log: Path) -> tuple[subprocess.Popen[str], str]:
     return process, f"http://127.0.0.1:{port}/bot"
 
 
-async def measure(reminders: int, folder: Path) -> dict[str, float]:
+async def measure(reminders: int, folder: Path, concurrency: int = 1) -> dict[str, float]:
     """Build the database, then time planning and dispatching."""
-    engine = make_engine(f"sqlite:///{folder / 'bench.db'}")
+    engine = make_engine(f"sqlite:///{folder / f'bench-{concurrency}.db'}")
     migrate(engine)
     populate(engine, units=reminders, due=date(2026, 11, 30), next_reminder_at=NOW)
-    api, url = start_fake_api(folder / "sent.jsonl")
+    log = folder / f"sent-{concurrency}.jsonl"
+    api, url = start_fake_api(log)
     try:
         bot = Bot("123:BENCH", base_url=url, request=HTTPXRequest(connection_pool_size=8))
         async with bot:
-            dispatcher = Dispatcher(engine, {"telegram": TelegramSender(bot)}, limiter=unlimited())
+            dispatcher = Dispatcher(
+                engine,
+                {"telegram": TelegramSender(bot)},
+                limiter=unlimited(),
+                concurrency=concurrency,
+            )
             started = time.perf_counter()
             planned = plan_due_reminders(engine, now=NOW)
             planned_at = time.perf_counter()
@@ -63,7 +69,7 @@ async def measure(reminders: int, folder: Path) -> dict[str, float]:
             finished = time.perf_counter()
     finally:
         api.terminate()
-    delivered = sum(1 for _ in (folder / "sent.jsonl").open())
+    delivered = sum(1 for _ in log.open())
     assert planned.planned == reminders and result.sent == reminders == delivered
     return {
         "reminders": reminders,
@@ -74,22 +80,22 @@ async def measure(reminders: int, folder: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    """Run and print the figures."""
+    """Run with one message in flight (the crash-safe default) and with eight, and print."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--reminders", type=int, default=5_000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        figures = asyncio.run(measure(args.reminders, Path(folder)))
-    rate = figures["reminders"] / figures["total_s"]
-    print(f"dispatch: {figures['reminders']:,} reminders, SQLite, fake Bot API on loopback")
-    print(f"  planning only        {figures['reminders'] / figures['plan_s']:10,.0f} reminders/s")
-    print(
-        f"  send + mark sent     {figures['reminders'] / figures['dispatch_s']:10,.0f} reminders/s"
-    )
-    print(
-        f"  whole pipeline       {rate:10,.0f} reminders/s  (target ≥ {TARGET:,}: "
-        f"{'met' if rate >= TARGET else 'NOT met'}; {rate / 25:.0f}× Telegram's 25/s)"
-    )
+    print(f"dispatch: {args.reminders:,} reminders, SQLite, fake Bot API on loopback, no rate limit")
+    print(f"{'in flight':>10} {'planning/s':>11} {'send+mark/s':>12} {'pipeline/s':>11} {'× 25/s':>7}")
+    for concurrency in args.concurrency:
+        with tempfile.TemporaryDirectory() as folder:
+            f = asyncio.run(measure(args.reminders, Path(folder), concurrency))
+        rate = f["reminders"] / f["total_s"]
+        print(
+            f"{concurrency:>10} {f['reminders'] / f['plan_s']:>11,.0f} "
+            f"{f['reminders'] / f['dispatch_s']:>12,.0f} {rate:>11,.0f} {rate / 25:>7.0f}"
+            f"   target ≥ {TARGET:,}/s: {'met' if rate >= TARGET else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,10 +1,9 @@
-"""Benchmark the consolidated report: 5,000 units × 20 tasks (100k assignments), every format.
+"""Benchmark the consolidated report: 5,000 units × 20 tasks (100k assignments), every format."""
 
-The database is populated in one subprocess and each format measured in another, so every
-figure is that process's own peak RSS (VmHWM: the high-water mark of resident memory, which
-counts SQLAlchemy rows, the report model, library buffers and the interpreter alike; tracemalloc
-would miss C allocations). Run: `.venv/bin/python bench/report_bench.py`.
-"""
+# Run: `.venv/bin/python bench/report_bench.py`. The database is populated in one subprocess
+# and each format measured in another, so every figure is that process's own peak RSS (VmHWM,
+# the high-water mark of resident memory: it counts SQLAlchemy rows, the report model,
+# library buffers and the interpreter alike; tracemalloc would miss C allocations).
 
 from __future__ import annotations
 
@@ -178,11 +177,9 @@ def run_one(url: str, fmt: str, out_dir: Path) -> dict[str, Any]:
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB.
-
-    /proc's VmHWM starts afresh at exec; ru_maxrss (the fallback off Linux) may inherit the
-    parent's figure across fork and exec.
-    """
+    """Peak resident set size of this process so far, in MB."""
+    # /proc's VmHWM starts afresh at exec; ru_maxrss (the fallback off Linux) may carry the
+    # parent's figure across fork and exec.
     status = Path("/proc/self/status")
     if status.exists():
         for line in status.read_text().splitlines():

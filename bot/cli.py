@@ -29,7 +29,7 @@ from plans.errors import DeadlineError, InputFileError
 from plans.importer import directory_from_db, import_units, load_and_import_plan
 from plans.plan_file import load_plan_file
 from plans.units_file import load_units_file
-from storage.db import make_engine, session_scope
+from storage.db import make_engine, read_session, session_scope
 from storage.models import Assignment, Occurrence, Plan, Task
 from storage.queries import plan_by_code, units_by_code
 from storage.schema import migrate
@@ -293,9 +293,9 @@ ops.register(app)  # `backup` and `doctor` (bot/ops.py)
 
 @contextmanager
 def _read_session() -> Iterator[Session]:
-    """A session on the configured database, for the report commands."""
+    """A read-only session on the configured database, for the report commands."""
     _, engine = _context()
-    with Session(engine) as session:
+    with read_session(engine) as session:
         yield session
 
 

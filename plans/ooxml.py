@@ -1,8 +1,7 @@
-"""Stream big tables into DOCX/XLSX packages that python-docx or openpyxl laid out.
+"""Stream big tables into DOCX/XLSX packages that python-docx or openpyxl laid out."""
 
-Both libraries spend 10-20 µs per table cell and python-docx keeps the whole tree in memory;
-a 100k-row appendix written as text, chunk by chunk, takes seconds and constant memory.
-"""
+# Both libraries spend 10-20 µs per table cell and python-docx keeps the whole tree in memory;
+# a 100k-row table written as text, chunk by chunk, takes seconds and constant memory.
 
 from __future__ import annotations
 

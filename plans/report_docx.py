@@ -211,7 +211,7 @@ def _body(document: DocumentObject, text: str) -> None:
 
 
 def _closing(document: DocumentObject, report: PlanReport, words: Any) -> None:
-    """ "Nơi nhận" at the bottom left, the signature block on the right."""
+    """The recipients ("Nơi nhận") at the bottom left, the signature block on the right."""
     left, right = _borderless(document, HEADER_WIDTHS).rows[0].cells
     recipients = _lines(words.recipients(report.plan))
     _paragraph(left, recipients[0], bold=True, italic=True, size=Pt(12), after=Pt(0), before=Pt(12))

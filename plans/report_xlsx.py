@@ -1,9 +1,8 @@
-"""The report as an XLSX workbook: a summary, a line per unit, a row per occurrence.
+"""The report as an XLSX workbook: a summary, a line per unit, a row per occurrence."""
 
-The occurrence sheet is a long table (one row per unit × task × period) rather than a
-units × tasks matrix: recurring tasks have several periods per cell of a matrix, and a
-coordinator filters a long table by unit, task, category or date and pivots it at will.
-"""
+# The occurrence sheet is a long table (one row per unit × task × period) rather than a
+# units × tasks matrix: recurring tasks would need several periods in one matrix cell, and a
+# coordinator filters a long table by unit, task, category or date and pivots it at will.
 
 from __future__ import annotations
 
@@ -17,12 +16,11 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from plans.ooxml import chunks, element_span, rewrite_part, xml_text
+from plans.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
 from plans.render import parts
 from plans.report import PlanReport, ReportRow, Tally
 from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
@@ -37,7 +35,6 @@ ROW_WIDTHS = (7, 14, 36, 10, 50, 12, 24, 16, 6, 40, 13, 10, 28)
 DATE_COLUMNS = (5, 10)  # Hạn, Ngày báo cáo (0-based)
 COLUMN_LETTERS = tuple(get_column_letter(i) for i in range(1, len(ROW_WIDTHS) + 1))
 EXCEL_EPOCH = date(1899, 12, 30)
-_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _CELL_STYLE = re.compile(r'<c r="([A-Z]+)2"[^>]*? s="(\d+)"')
 
 
@@ -47,17 +44,12 @@ def write_xlsx(report: PlanReport, path: Path) -> None:
     workbook = Workbook(write_only=True)
     _summary(workbook.create_sheet(str(words.sheet_summary())), report, words)
     _units(workbook.create_sheet(str(words.sheet_units())), report, words)
-    rows_sheet = workbook.create_sheet(sheet_title(report.plan.code))
+    rows_sheet = workbook.create_sheet(report.plan.code[:31])  # codes are [A-Za-z0-9_-]
     _rows_skeleton(rows_sheet, report, words)
     part = f"xl/worksheets/sheet{workbook.index(rows_sheet) + 1}.xml"
     skeleton = io.BytesIO()
     workbook.save(skeleton)
     rewrite_part(skeleton.getvalue(), Path(path), part, _with_rows(report.rows))
-
-
-def sheet_title(text: str) -> str:
-    """A valid sheet title: no []:*?/\\ and at most 31 characters."""
-    return _SHEET_NAME_FORBIDDEN.sub("-", text)[:31] or "KH"
 
 
 def _header_row(sheet: WriteOnlyWorksheet, titles: Sequence[str]) -> list[WriteOnlyCell]:
@@ -168,7 +160,7 @@ def _with_rows(rows: Sequence[ReportRow]) -> Callable[[str], Iterator[str]]:
         start, end = element_span(xml, "row", sample, sample)
         styles = {column: f' s="{style}"' for column, style in _CELL_STYLE.findall(xml[start:end])}
         yield xml[:start]
-        lines = (_row_xml(n, _values(n - 1, row), styles) for n, row in enumerate(rows, 2))
+        lines = (_row_xml(n + 1, _values(n, row), styles) for n, row in enumerate(rows, 1))
         yield from chunks(lines)
         yield xml[end:]
 
@@ -176,7 +168,7 @@ def _with_rows(rows: Sequence[ReportRow]) -> Callable[[str], Iterator[str]]:
 
 
 def _values(number: int, row: ReportRow) -> tuple[Any, ...]:
-    """The cells of one occurrence, in ROW_COLUMNS order."""
+    """The cells of one occurrence, in the order of the header (`row_columns`)."""
     return (
         number,
         row.unit.code,
@@ -197,7 +189,7 @@ def _values(number: int, row: ReportRow) -> tuple[Any, ...]:
 def _row_xml(number: int, values: Sequence[Any], styles: dict[str, str]) -> str:
     """One <row> of inline strings, numbers and date serials (empty values are left out)."""
     cells = []
-    for column, value in zip(COLUMN_LETTERS, values, strict=False):
+    for column, value in zip(COLUMN_LETTERS, values, strict=True):
         if value is None or value == "":
             continue
         ref = f"{column}{number}"
@@ -223,7 +215,7 @@ def _text(sheet: WriteOnlyWorksheet, value: str | None) -> str | WriteOnlyCell |
     """User text as a cell value: illegal characters dropped, never read as a formula."""
     if not value:
         return None
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    value = xml_safe(value)
     if not value.startswith("="):
         return value
     cell = WriteOnlyCell(sheet, value=value)

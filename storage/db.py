@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READONLY = "dondoc_readonly"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -49,7 +50,9 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that later writes can hit SQLITE_BUSY without waiting;
         # taking the write lock up front makes concurrent ticks wait their turn instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (reports) take no write lock: WAL readers never block writers.
+        readonly = conn.get_execution_options().get(READONLY, False)
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -62,6 +65,13 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A session for long reads (reports): on SQLite it does not hold the write lock."""
+    with Session(engine.execution_options(**{READONLY: True})) as session:
+        yield session
 
 
 def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> int:

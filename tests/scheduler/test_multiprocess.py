@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHOOLS = 2000
 PROCESSES = 3
 NOW = "2026-11-24T08:00"  # a reminder step of the task due 30/11 has come
-PROCESS_TIMEOUT = 300
+PROCESS_TIMEOUT = 120
 
 
 @dataclass
@@ -270,7 +270,11 @@ def _wait_for_a_holder(
         for pid in _claimers(engine):
             if pid in running:
                 return running[pid]
-    raise AssertionError("no tick process held claimed rows in time")
+    states = {p.pid: p.poll() for p in processes}
+    raise AssertionError(
+        f"no tick process held claimed rows in time: {len(api.delivered())} delivered, "
+        f"exit codes {states}, outbox {outbox_statuses(engine)}"
+    )
 
 
 def _claimers(engine: Engine) -> list[int]:

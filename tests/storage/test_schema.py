@@ -27,3 +27,23 @@ def test_sqlite_runs_in_wal_mode(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+
+
+def test_read_session_does_not_block_writers(engine: Engine) -> None:
+    import threading
+
+    from sqlmodel import select
+
+    from storage.db import read_session, session_scope
+    from storage.models import Unit
+
+    def write() -> None:
+        with session_scope(engine) as session:
+            session.add(Unit(code="NEW", name="Đơn vị mới"))
+
+    with read_session(engine) as session:
+        session.exec(select(Unit)).all()  # the report's transaction is open now
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=5)
+        assert not writer.is_alive(), "a write waited for a read-only session"
