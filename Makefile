@@ -17,8 +17,21 @@ $(STAMP): pyproject.toml
 demo: install
 	$(BIN)/dondoc demo --out demo-output
 
+# The whole suite twice: on SQLite, then on a PostgreSQL server the tests start themselves
+# (tests/pg.py). Both passes always run; any failure in either — including pytest's exit code 5,
+# "no tests collected", or a PostgreSQL that cannot start — fails the target.
+TEST_DATABASES := sqlite postgresql
+
 test: install
-	$(BIN)/python -m pytest
+	@failed=""; \
+	for db in $(TEST_DATABASES); do \
+		echo "==> pytest on $$db"; \
+		start=$$(date +%s); \
+		DONDOC_TEST_DB=$$db $(BIN)/python -m pytest $(PYTEST_ARGS); code=$$?; \
+		echo "==> pytest on $$db: exit $$code in $$(( $$(date +%s) - start )) s"; \
+		[ $$code -eq 0 ] || failed="$$failed $$db(exit $$code)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "==> FAILED:$$failed"; exit 1; fi
 
 lint: install
 	$(BIN)/ruff check bot handlers scheduler plans storage tests bench

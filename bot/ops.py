@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import not_
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, func, select
 
 from bot.settings import Settings, load_settings
@@ -111,7 +111,9 @@ def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
 def pg_dump_hint(url: str) -> str:
     """What to run instead of `backup` on PostgreSQL (the password is left out)."""
     parsed = make_url(url)
-    target = parsed.set(drivername="postgresql", password=None)
+    target = URL.create(
+        "postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database
+    )
     return (
         "PostgreSQL: dondoc không tự sao lưu; dùng pg_dump, ví dụ:\n"
         f"  pg_dump --format=custom --file dondoc.dump "

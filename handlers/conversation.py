@@ -48,7 +48,7 @@ SKIP_WORDS = {"bo qua", "skip", "khong", "-"}
 
 
 def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Outcome:
-    """Store the update (deduplicated) and handle it, atomically: a replay is answered never."""
+    """Store the update (deduplicated) and handle it atomically: a replay is never answered."""
     with session_scope(engine) as session:
         stored = insert_ignore(
             session,
@@ -60,19 +60,16 @@ def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Out
                     "chat_id": incoming.chat_id,
                     "payload": _payload(incoming),
                     "received_at": now,
+                    # Stored and handled in one transaction: if handling fails, neither happened
+                    # and the platform delivers the update again.
+                    "handled_at": now,
                 }
             ],
         )
         if not stored:
             logger.info("duplicate update %s on %s ignored", incoming.update_key, incoming.channel)
             return Outcome()
-        outcome = handle(session, incoming, now=now)
-        session.execute(
-            update(Inbound)
-            .where(Inbound.channel == incoming.channel, Inbound.update_key == incoming.update_key)
-            .values(handled_at=now)
-        )
-    return outcome
+        return handle(session, incoming, now=now)
 
 
 def _payload(incoming: Incoming) -> dict[str, object]:
@@ -203,6 +200,7 @@ def _button(
             percent=None,
             note="",
             now=now,
+            owner_unit_id=item.unit.id,
         )
     except ReportRefused as exc:
         return Outcome(messages=(message(ch, "refused", reason=str(exc)),), popup=str(exc))
@@ -388,6 +386,7 @@ def _apply(
             percent=parsed.percent,
             note=parsed.note,
             now=now,
+            owner_unit_id=item.unit.id,
         )
     except ReportRefused as exc:
         return _say(channel, "refused", reason=str(exc))

@@ -77,12 +77,18 @@ def record_report(
     percent: int | None,
     note: str,
     now: datetime,
+    owner_unit_id: int | None = None,
 ) -> Report:
-    """Store a report (a correction is a new report) and update the occurrence's summary."""
+    """Store a report (a correction is a new report) and update the occurrence's summary.
+
+    `owner_unit_id` is the occurrence's unit when the caller loaded it already.
+    """
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    assignment = session.get(Assignment, occurrence.assignment_id)
-    if assignment is None or assignment.unit_id != contact.unit_id or contact.role != "contact":
+    if owner_unit_id is None:
+        assignment = session.get(Assignment, occurrence.assignment_id)
+        owner_unit_id = assignment.unit_id if assignment is not None else None
+    if owner_unit_id != contact.unit_id or contact.role != "contact":
         raise ReportRefused("Bạn chỉ báo cáo được cho nhiệm vụ của đơn vị mình.")
     if occurrence.confirmed_at is not None:
         raise ReportRefused("Báo cáo này đã được xác nhận, không sửa được nữa.")

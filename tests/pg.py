@@ -124,7 +124,7 @@ class PostgresServer:
     root: Path | None = None
     port: int = 0
     bindir: Path | None = None
-    _account: pwd.struct_passwd | None = field(default=None, repr=False)
+    account: pwd.struct_passwd | None = field(default=None, repr=False)  # None: ourselves
     _running: bool = field(default=False, repr=False)
 
     @property
@@ -142,12 +142,12 @@ class PostgresServer:
     def start(self) -> PostgresServer:
         """initdb and start the server; raise PostgresUnavailable with the log if it fails."""
         self.bindir = find_bindir()
-        self._account = server_account()
+        self.account = server_account()
         self.root = Path(tempfile.mkdtemp(prefix="dondoc-pg-"))
         atexit.register(self.stop)
-        if self._account is not None:
+        if self.account is not None:
             self._check_reachable_by_account(self.root)
-            os.chown(self.root, self._account.pw_uid, self._account.pw_gid)
+            os.chown(self.root, self.account.pw_uid, self.account.pw_gid)
         socket_dir = self.root / "socket"
         self._run("mkdir", str(socket_dir))
         self._run(
@@ -238,16 +238,16 @@ class PostgresServer:
             "TZ": "UTC",
         }
         kwargs: dict[str, Any] = {"env": env, "cwd": str(self.root)}
-        if self._account is not None:
+        if self.account is not None:
             kwargs.update(
-                user=self._account.pw_uid, group=self._account.pw_gid, extra_groups=[], umask=0o077
+                user=self.account.pw_uid, group=self.account.pw_gid, extra_groups=[], umask=0o077
             )
         return kwargs
 
     def _check_reachable_by_account(self, folder: Path) -> None:
         """Fail clearly if the server's account cannot reach the temporary folder (e.g. TMPDIR)."""
-        assert self._account is not None
-        account = self._account
+        assert self.account is not None
+        account = self.account
         for parent in folder.parents:
             info = parent.stat()
             if info.st_uid == account.pw_uid:
@@ -258,6 +258,23 @@ class PostgresServer:
                 searchable = info.st_mode & 0o001
             if not searchable:
                 raise PostgresUnavailable(
-                    f"{parent} is not searchable by {self._account.pw_name!r}, who runs "
+                    f"{parent} is not searchable by {self.account.pw_name!r}, who runs "
                     "PostgreSQL; point TMPDIR at a world-searchable folder such as /tmp"
                 )
+
+
+def main() -> None:
+    """`python -m tests.pg`: start a server, show it works, stop it (a CI preflight)."""
+    server = PostgresServer()
+    try:
+        server.start()
+        with server.connect() as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+        user = server.account.pw_name if server.account else "the current user"
+        print(f"PostgreSQL {row[0] if row else '?'} runs as {user} from {server.bindir}")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
