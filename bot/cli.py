@@ -23,7 +23,7 @@ from bot.demo import run_demo
 from bot.settings import Settings, load_settings
 from handlers.errors import HandlerError
 from handlers.invites import ROLES, create_invite
-from plans.clock import LOCAL_TZ, parse_moment
+from plans.clock import LOCAL_TZ, local_date, parse_moment
 from plans.deadline import parse_deadline
 from plans.errors import DeadlineError, InputFileError
 from plans.importer import directory_from_db, import_units, load_and_import_plan
@@ -171,6 +171,7 @@ def plan_show(code: str) -> None:
             raise typer.Exit(2)
         out.print(f"[bold]{plan.code}[/bold] {plan.number or ''} — {plan.title}")
         table = Table("Nhiệm vụ", "Chủ trì", "Đơn vị", "Thời hạn", "Hạn tiếp theo")
+        today = local_date(_now())
         tasks = session.exec(
             select(Task).where(Task.plan_id == plan.id, Task.active).order_by(Task.position)
         )
@@ -182,7 +183,7 @@ def plan_show(code: str) -> None:
                 select(func.min(Occurrence.due_date))
                 .join(Assignment, Assignment.id == Occurrence.assignment_id)
                 .where(Assignment.task_id == task.id, Occurrence.active)
-                .where(Occurrence.due_date >= date.today())  # type: ignore[operator]
+                .where(Occurrence.due_date >= today)  # type: ignore[operator]
             ).one()
             next_due = upcoming.strftime("%d/%m/%Y") if upcoming else task.due_kind
             table.add_row(task.key, task.owner_code, str(units), task.due_text, next_due)

@@ -1,4 +1,4 @@
-"""`dondoc demo`: an embedded database, the example plans, simulated contacts and a simulated month."""
+"""`dondoc demo`: embedded database, example plans, simulated contacts and a simulated month."""
 
 from __future__ import annotations
 

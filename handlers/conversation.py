@@ -6,7 +6,6 @@ import logging
 import re
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 

@@ -1,4 +1,4 @@
-"""The weekly digest: planned into the outbox for each plan's coordinators, rendered at send time."""
+"""The weekly digest: planned into the outbox per plan and coordinator, rendered when sent."""
 
 from __future__ import annotations
 
