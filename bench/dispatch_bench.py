@@ -85,8 +85,12 @@ def main() -> None:
     parser.add_argument("--reminders", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
-    print(f"dispatch: {args.reminders:,} reminders, SQLite, fake Bot API on loopback, no rate limit")
-    print(f"{'in flight':>10} {'planning/s':>11} {'send+mark/s':>12} {'pipeline/s':>11} {'× 25/s':>7}")
+    print(
+        f"dispatch: {args.reminders:,} reminders, SQLite, fake Bot API on loopback, no rate limit"
+    )
+    print(
+        f"{'in flight':>10} {'planning/s':>11} {'send+mark/s':>12} {'pipeline/s':>11} {'× 25/s':>7}"
+    )
     for concurrency in args.concurrency:
         with tempfile.TemporaryDirectory() as folder:
             f = asyncio.run(measure(args.reminders, Path(folder), concurrency))

@@ -85,7 +85,9 @@ async def measure(count: int, folder: Path) -> dict[str, float]:
     api, url = start_fake_api(folder / "sent.jsonl")
     try:
         settings = load_settings(
-            dondoc_database_url=str(engine.url), telegram_bot_token="123:BENCH", telegram_api_url=url
+            dondoc_database_url=str(engine.url),
+            telegram_bot_token="123:BENCH",
+            telegram_api_url=url,
         )
         dondoc_app = build_application(settings, engine)
         dondoc_s = await run_app(dondoc_app, updates(dondoc_app, codes))
@@ -107,12 +109,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         f = asyncio.run(measure(args.updates, Path(folder)))
     ratio = f["dondoc_rate"] / f["bare_rate"]
-    print(f"inbound: {f['count']:,} report replies, one process, SQLite, replies sent to a fake API")
-    print(f"  dondoc (store, parse, write report, render, send) {f['dondoc_rate']:8,.0f} replies/s "
-          f"(target ≥ {TARGET_RATE}: {'met' if f['dondoc_rate'] >= TARGET_RATE else 'NOT met'})")
+    print(
+        f"inbound: {f['count']:,} report replies, one process, SQLite, replies sent to a fake API"
+    )
+    print(
+        f"  dondoc (store, parse, write report, render, send) {f['dondoc_rate']:8,.0f} replies/s "
+        f"(target ≥ {TARGET_RATE}: {'met' if f['dondoc_rate'] >= TARGET_RATE else 'NOT met'})"
+    )
     print(f"  bare python-telegram-bot echo                    {f['bare_rate']:8,.0f} replies/s")
-    print(f"  ratio                                            {ratio:8.2f}   "
-          f"(target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})")
+    print(
+        f"  ratio                                            {ratio:8.2f}   "
+        f"(target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from rich.console import Console
 from sqlalchemy import update
 
 from bench.population import populate
 from bot.console_channel import ConsoleSender
 from plans.clock import at_local
-from rich.console import Console
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import unlimited
 from scheduler.tick import tick
@@ -85,13 +85,17 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     args = parser.parse_args()
     print(f"tick cost (SQLite file, {REPEATS} idle passes each; target < {TARGET_MS:.0f} ms at 1M)")
-    print(f"{'occurrences':>12} {'build s':>8} {'idle median ms':>15} {'idle worst ms':>14} "
-          f"{'100 due ms':>11}")
+    print(
+        f"{'occurrences':>12} {'build s':>8} {'idle median ms':>15} {'idle worst ms':>14} "
+        f"{'100 due ms':>11}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
             f = asyncio.run(measure(size, Path(folder)))
-            print(f"{f['size']:>12,} {f['build_s']:>8.1f} {f['idle_median_ms']:>15.2f} "
-                  f"{f['idle_worst_ms']:>14.2f} {f['due100_ms']:>11.1f}")
+            print(
+                f"{f['size']:>12,} {f['build_s']:>8.1f} {f['idle_median_ms']:>15.2f} "
+                f"{f['idle_worst_ms']:>14.2f} {f['due100_ms']:>11.1f}"
+            )
 
 
 if __name__ == "__main__":

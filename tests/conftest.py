@@ -29,14 +29,16 @@ PG_DATABASE_NUMBERS = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
+def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
     """The PostgreSQL server of this pytest process; the run stops if it cannot start."""
     server = PostgresServer()
     try:
         server.start()
-    except PostgresUnavailable as exc:
+    except PostgresUnavailable:
         server.stop()
-        pytest.exit(f"DONDOC_TEST_DB=postgresql but PostgreSQL cannot start: {exc}", returncode=3)
+        # Fail the first test that needs it with the reason, then stop: never skip.
+        request.session.shouldstop = "DONDOC_TEST_DB=postgresql but PostgreSQL cannot start"
+        raise
     yield server
     server.stop()
 

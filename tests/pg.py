@@ -97,7 +97,8 @@ def server_account() -> pwd.struct_passwd | None:
     if os.geteuid() != 0:
         return None
     wanted = os.environ.get("DONDOC_PG_OS_USER")
-    for name in [wanted] if wanted else ["postgres", "nobody"]:
+    names = [wanted] if wanted else ["postgres", "nobody"]
+    for name in names:
         try:
             account = pwd.getpwnam(name)
         except KeyError:
@@ -105,8 +106,8 @@ def server_account() -> pwd.struct_passwd | None:
         if account.pw_uid != 0:
             return account
     raise PostgresUnavailable(
-        "running as root and no unprivileged account to run PostgreSQL as "
-        "(tried DONDOC_PG_OS_USER, postgres, nobody)"
+        "initdb and postgres refuse to run as root, and no unprivileged account to run them "
+        f"as exists (tried {', '.join(names)}; set DONDOC_PG_OS_USER)"
     )
 
 

@@ -73,10 +73,11 @@ def test_malformed_plan_is_refused_and_nothing_changes(
     bad = tmp_path / "bad.yaml"
     text = (examples / "kh-315-hu.yaml").read_text(encoding="utf-8")
     bad.write_text(text.replace("due: Hàng năm", "due: 32/13/2026", 1), encoding="utf-8")
+    lines = bad.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "32/13/2026" in text)
     for command in (["plan", "validate", str(bad)], ["plan", "import", str(bad)]):
         result = runner.invoke(app, command)
         assert result.exit_code == 2
-        line = next(i for i, l in enumerate(bad.read_text().splitlines(), 1) if "32/13/2026" in l)
         assert f"{bad}:{line}: tasks.due:" in result.stderr
         assert "32/13/2026" in result.stderr
     assert snapshot(engine) == before

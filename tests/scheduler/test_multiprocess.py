@@ -59,11 +59,11 @@ class FakeApiProcess:
         return [json.loads(line) for line in lines if line.endswith("}")]
 
 
-def start_fake_api(log: Path, delay: float) -> FakeApiProcess:
-    """`python -m tests.fakes.bot_api 0 LOG DELAY`, once it reports its port."""
+def start_fake_api(log: Path) -> FakeApiProcess:
+    """`python -m tests.fakes.bot_api 0 LOG`, once it reports its port."""
     with log.with_suffix(".stderr").open("wb") as errors:  # dropped connections of the killed
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.fakes.bot_api", "0", str(log), str(delay)],
+            [sys.executable, "-m", "tests.fakes.bot_api", "0", str(log)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=errors,
@@ -77,17 +77,8 @@ def start_fake_api(log: Path, delay: float) -> FakeApiProcess:
 
 @pytest.fixture
 def fake_api(tmp_path: Path) -> Iterator[FakeApiProcess]:
-    """A fast fake Bot API process."""
-    api = start_fake_api(tmp_path / "sent.jsonl", delay=0.0)
-    yield api
-    api.process.kill()
-    api.process.wait()
-
-
-@pytest.fixture
-def slow_fake_api(tmp_path: Path) -> Iterator[FakeApiProcess]:
-    """A fake Bot API process taking a few milliseconds per message, so a run can be cut."""
-    api = start_fake_api(tmp_path / "sent.jsonl", delay=0.01)
+    """The fake Bot API process, stopped after the test."""
+    api = start_fake_api(tmp_path / "sent.jsonl")
     yield api
     api.process.kill()
     api.process.wait()
@@ -222,15 +213,15 @@ def test_three_processes_send_each_reminder_exactly_once(
 
 
 def test_killing_the_process_holding_work_loses_nothing(
-    engine: Engine, database_url: str, tmp_path: Path, slow_fake_api: FakeApiProcess
+    engine: Engine, database_url: str, tmp_path: Path, fake_api: FakeApiProcess
 ) -> None:
     chats = build_schools(engine, tmp_path, SCHOOLS)
-    env = tick_env(database_url, slow_fake_api)
+    env = tick_env(database_url, fake_api)
     logs = {}
     for n in range(PROCESSES):
         log = tmp_path / f"tick-{n}.log"
         logs[start_tick(env, log)] = log
-    victim = _wait_for_a_holder(engine, list(logs), slow_fake_api, after=SCHOOLS // 5)
+    victim = _wait_for_a_holder(engine, list(logs), fake_api, after=SCHOOLS // 5)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     assert _rows_claimed_by(engine, victim.pid), "the killed process held no claimed rows"
@@ -242,7 +233,7 @@ def test_killing_the_process_holding_work_loses_nothing(
     # The next tick, in a new process, finds the dead process's rows and sends them.
     restart_log = tmp_path / "tick-restart.log"
     wait_ok(start_tick(env, restart_log), restart_log)
-    delivered = Counter(str(m["chat_id"]) for m in slow_fake_api.delivered())
+    delivered = Counter(str(m["chat_id"]) for m in fake_api.delivered())
     missing = [chat for chat in chats.values() if delivered[chat] == 0]
     assert missing == []
     duplicates = sum(delivered[chat] - 1 for chat in chats.values())

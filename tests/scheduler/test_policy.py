@@ -1,4 +1,4 @@
-"""Reminder policy with explicit `now` values: weekends, holidays, overdue, escalation, check-ins."""
+"""Reminder policy at explicit moments: weekends, holidays, overdue, escalation, check-ins."""
 
 from __future__ import annotations
 
