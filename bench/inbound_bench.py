@@ -82,7 +82,7 @@ async def measure(count: int, folder: Path) -> dict[str, float]:
         refs = ensure_ref_codes(session=session, wanted=wanted, now=datetime.now(UTC))
         session.commit()
     codes = [refs[(i + 1, i + 1)] for i in range(count)]
-    api, url = start_fake_api(folder / "sent.jsonl")
+    api, url = start_fake_api()
     try:
         settings = load_settings(
             dondoc_database_url=str(engine.url),

@@ -75,6 +75,8 @@ def contacts_of_units(
 
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed by hand
+# Codes a user could mistake for (or the bot would read as) a command word.
+RESERVED_CODES = frozenset({"HUY", "HELP", "XONG", "START", "STATUS", "XACNHAN", "SKIP"})
 
 
 def ensure_ref_code(
@@ -131,7 +133,7 @@ def _fresh_code(taken: set[str]) -> str:
     while True:
         for _ in range(20):
             code = "".join(secrets.choice(REF_ALPHABET) for _ in range(length))
-            if code not in taken:
+            if code not in taken and code not in RESERVED_CODES:
                 return code
         length += 1
 

@@ -42,8 +42,6 @@ max_connections = 300
 shared_buffers = 64MB
 checkpoint_timeout = 30min
 max_wal_size = 2GB
-log_min_messages = warning
-log_min_error_statement = panic
 """
 
 
@@ -259,7 +257,7 @@ class PostgresServer:
                 searchable = info.st_mode & 0o001
             if not searchable:
                 raise PostgresUnavailable(
-                    f"{parent} is not searchable by {self.account.pw_name!r}, who runs "
+                    f"{parent} is not searchable by {account.pw_name!r}, who runs "
                     "PostgreSQL; point TMPDIR at a world-searchable folder such as /tmp"
                 )
 

@@ -166,3 +166,11 @@ def test_cancel_and_help_and_unknown_command(engine: Engine, scene: Scene) -> No
             select(Contact).where(Contact.chat_id == scene.principal.chat_id)
         ).one()
         assert contact.role == "contact"
+
+
+def test_short_codes_never_spell_a_command() -> None:
+    from handlers.conversation import COMMANDS
+    from storage.queries import REF_ALPHABET, RESERVED_CODES
+
+    spellable = {c.upper() for c in COMMANDS if set(c.upper()) <= set(REF_ALPHABET)}
+    assert spellable <= RESERVED_CODES
