@@ -391,16 +391,17 @@ def _notify_coordinators(
 ) -> None:
     """Queue one notice per coordinator of the plans concerned that a contact is unreachable."""
     unit = session.get(Unit, contact.unit_id)
-    plans = session.exec(
-        select(Plan)
-        .join(Task, Task.plan_id == Plan.id)
-        .join(Assignment, Assignment.task_id == Task.id)
-        .join(Occurrence, Occurrence.assignment_id == Assignment.id)
-        .join(Outbox, Outbox.occurrence_id == Occurrence.id)
-        .where(Outbox.id.in_(row_ids))  # type: ignore[union-attr]
-        .distinct()
-    ).all()
-    coordinator_codes = {p.coordinator_code for p in plans}
+    coordinator_codes = set(
+        session.exec(
+            select(Plan.coordinator_code)
+            .join(Task, Task.plan_id == Plan.id)
+            .join(Assignment, Assignment.task_id == Task.id)
+            .join(Occurrence, Occurrence.assignment_id == Assignment.id)
+            .join(Outbox, Outbox.occurrence_id == Occurrence.id)
+            .where(Outbox.id.in_(row_ids))  # type: ignore[union-attr]
+            .distinct()
+        ).all()
+    )
     coordinators = session.exec(
         select(Contact)
         .join(Unit, Unit.id == Contact.unit_id)

@@ -162,6 +162,7 @@ def tick_env(database_url: str, api: FakeApiProcess) -> dict[str, str]:
         "TELEGRAM_API_URL": api.api_url(),
         "SEND_RATE_PER_SECOND": "0",
         "SEND_RATE_PER_CHAT": "0",
+        "SEND_CONCURRENCY": "1",  # one message in flight: what a SIGKILL may repeat
         "DONDOC_LOG_LEVEL": "WARNING",
     }
 
