@@ -16,9 +16,11 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import Engine
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
+from bench.database import backend, bench_database
 from bench.population import populate
 from bot.telegram_channel import TelegramSender
 from plans.clock import at_local
@@ -50,7 +52,16 @@ def delivered_count(url: str) -> int:
 
 async def measure(reminders: int, folder: Path, concurrency: int = 1) -> dict[str, float]:
     """Build the database, then time planning and dispatching."""
-    engine = make_engine(f"sqlite:///{folder / f'bench-{concurrency}.db'}")
+    with bench_database(folder, f"dispatch-{concurrency}") as url:
+        engine = make_engine(url)
+        try:
+            return await _measure(engine, reminders, concurrency)
+        finally:
+            engine.dispose()
+
+
+async def _measure(engine: Engine, reminders: int, concurrency: int) -> dict[str, float]:
+    """Time planning and dispatching on a prepared engine."""
     migrate(engine)
     populate(engine, units=reminders, due=date(2026, 11, 30), next_reminder_at=NOW)
     api, url = start_fake_api()
@@ -87,7 +98,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     args = parser.parse_args()
     print(
-        f"dispatch: {args.reminders:,} reminders, SQLite, fake Bot API on loopback, no rate limit"
+        f"dispatch: {args.reminders:,} reminders, {backend()}, fake Bot API on loopback, "
+        "no rate limit"
     )
     print(
         f"{'in flight':>10} {'planning/s':>11} {'send+mark/s':>12} {'pipeline/s':>11} {'× 25/s':>7}"

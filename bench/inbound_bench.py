@@ -15,10 +15,12 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 from telegram import Update
 from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
+from bench.database import backend, bench_database
 from bench.dispatch_bench import start_fake_api
 from bench.population import populate
 from bot.settings import load_settings
@@ -74,7 +76,16 @@ def echo_app(url: str) -> Application:
 
 async def measure(count: int, folder: Path) -> dict[str, float]:
     """Both applications on the same input."""
-    engine = make_engine(f"sqlite:///{folder / 'inbound.db'}")
+    with bench_database(folder, "inbound") as url:
+        engine = make_engine(url)
+        try:
+            return await _measure(engine, count)
+        finally:
+            engine.dispose()
+
+
+async def _measure(engine: Engine, count: int) -> dict[str, float]:
+    """Both applications on a prepared engine."""
     migrate(engine)
     populate(engine, units=count, due=date(2026, 11, 30), next_reminder_at=None)
     with Session(engine) as session:
@@ -110,7 +121,8 @@ def main() -> None:
         f = asyncio.run(measure(args.updates, Path(folder)))
     ratio = f["dondoc_rate"] / f["bare_rate"]
     print(
-        f"inbound: {f['count']:,} report replies, one process, SQLite, replies sent to a fake API"
+        f"inbound: {f['count']:,} report replies, one process, {backend()}, "
+        "replies sent to a fake API"
     )
     print(
         f"  dondoc (store, parse, write report, render, send) {f['dondoc_rate']:8,.0f} replies/s "

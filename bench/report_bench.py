@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bench.database import bench_database
 from plans.clock import at_local
 from plans.report import build_report
 from plans.report_files import FORMATS, write_report
@@ -210,8 +211,10 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(args.url, args.one, args.out)))
         return
-    with tempfile.TemporaryDirectory(prefix="dondoc-bench-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+    with (
+        tempfile.TemporaryDirectory(prefix="dondoc-bench-") as tmp,
+        bench_database(Path(tmp), "report") as url,
+    ):
         subprocess.run([sys.executable, __file__, "--populate", "--url", url], check=True)
         results = []
         for fmt in FORMATS:

@@ -17,7 +17,9 @@ from pathlib import Path
 
 from rich.console import Console
 from sqlalchemy import update
+from sqlalchemy.engine import Engine
 
+from bench.database import backend, bench_database
 from bench.population import populate
 from bot.console_channel import ConsoleSender
 from plans.clock import at_local
@@ -45,7 +47,16 @@ async def time_ticks(engine, dispatcher, repeats: int) -> list[float]:  # type: 
 
 async def measure(size: int, folder: Path) -> dict[str, float]:
     """Build `size` occurrences, then time idle ticks and a tick with 100 due."""
-    engine = make_engine(f"sqlite:///{folder / f'tick-{size}.db'}")
+    with bench_database(folder, f"tick-{size}") as url:
+        engine = make_engine(url)
+        try:
+            return await _measure(engine, size)
+        finally:
+            engine.dispose()
+
+
+async def _measure(engine: Engine, size: int) -> dict[str, float]:
+    """Build, then time, on a prepared engine."""
     migrate(engine)
     per_unit = 10
     built = time.perf_counter()
@@ -84,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     args = parser.parse_args()
-    print(f"tick cost (SQLite file, {REPEATS} idle passes each; target < {TARGET_MS:.0f} ms at 1M)")
+    print(f"tick cost ({backend()}, {REPEATS} idle passes each; target < {TARGET_MS:.0f} ms at 1M)")
     print(
         f"{'occurrences':>12} {'build s':>8} {'idle median ms':>15} {'idle worst ms':>14} "
         f"{'100 due ms':>11}"
