@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from handlers import confirmations, status_view, tasks_view
 from handlers.registration import redeem_invite
 from handlers.reply_parser import (
+    CHOICES,
     ParsedReply,
     fold,
     parse_bare_choice,
@@ -33,7 +34,7 @@ from handlers.state import clear_state, get_state, set_state
 from handlers.texts import message
 from handlers.types import MAX_INCOMING_TEXT, Incoming, Outcome
 from plans.messages import Button, OutgoingMessage
-from plans.reminder_text import STATUS_CHOICES, status_data
+from plans.reminder_text import status_buttons
 from storage.db import insert_ignore, session_scope
 from storage.models import Contact, Inbound, MessageRef, Outbox, Report
 
@@ -59,8 +60,8 @@ def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Out
                     "chat_id": incoming.chat_id,
                     "payload": _payload(incoming),
                     "received_at": now,
-                    # Stored and handled in one transaction: if handling fails, neither happened
-                    # and the platform delivers the update again.
+                    # Stored and handled in one transaction: a failure leaves no half-recorded
+                    # report behind (the error handler logs it), a success is never repeated.
                     "handled_at": now,
                 }
             ],
@@ -186,9 +187,7 @@ def _button(
     item = _item_for_code(session, contacts, match.group(1)) if match else None
     if match is None or item is None:
         return Outcome(messages=(message(ch, "stale_button"),), popup="Nút không còn hiệu lực.")
-    status = {c: s for c, s in zip("123", ("done", "in_progress", "blocked"), strict=True)}[
-        match.group(2)
-    ]
+    status = CHOICES[match.group(2)]
     contact = _owner(contacts, item)
     try:
         report = record_report(
@@ -341,12 +340,7 @@ def _free_text(
     parsed = parse_bare_choice(text) or parse_reply(text)
     item = items[0]
     if parsed.status is None:
-        buttons = [
-            [
-                Button(f"{icon} {label}", status_data(item.ref.code, c))
-                for c, icon, label in STATUS_CHOICES
-            ]
-        ]
+        buttons = [list(status_buttons(item.ref.code, with_labels=True))]
         return _say_with(
             ch,
             "unreadable",

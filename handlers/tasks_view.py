@@ -12,7 +12,7 @@ from handlers.texts import message
 from handlers.types import Outcome
 from plans.clock import local_date
 from plans.messages import Button
-from plans.reminder_text import STATUS_CHOICES, status_data
+from plans.reminder_text import status_buttons
 from storage.models import Assignment, Contact, Occurrence, Plan, Task, Unit
 from storage.queries import ensure_ref_code, with_occurrence_context
 
@@ -81,9 +81,7 @@ def task_list(
                 now=now,
             )
             lines.append(_listed(code, occurrence, task, plan, unit, today))
-            buttons.append(
-                [Button(f"{icon} {code}", status_data(code, c)) for c, icon, _ in STATUS_CHOICES]
-            )
+            buttons.append(list(status_buttons(code, with_labels=False)))
     if not lines:
         if not any(c.role == "contact" for c in contacts):
             return Outcome(messages=(message(channel, "not_allowed"),))
@@ -131,13 +129,7 @@ def _listed(
 
 def pick(channel: str, items: list[OpenItem]) -> Outcome:
     """Ask which task a reply to a combined reminder is about."""
-    rows = [
-        [
-            Button(f"{icon} {i.ref.code}", status_data(i.ref.code, c))
-            for c, icon, _ in STATUS_CHOICES
-        ]
-        for i in items
-    ]
+    rows = [list(status_buttons(i.ref.code, with_labels=False)) for i in items]
     listed = [
         {"code": i.ref.code, "task_key": i.task.key, "title": i.task.title[:120]} for i in items
     ]

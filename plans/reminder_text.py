@@ -49,6 +49,14 @@ def status_data(code: str, choice: str) -> str:
     return f"s:{code}:{choice}"
 
 
+def status_buttons(code: str, *, with_labels: bool) -> tuple[Button, ...]:
+    """The three status buttons of one task: full labels, or icons with the task's code."""
+    return tuple(
+        Button(f"{icon} {label if with_labels else code}", status_data(code, choice))
+        for choice, icon, label in STATUS_CHOICES
+    )
+
+
 def reminder_messages(
     channel: str, items: list[ReminderItem], today: date
 ) -> list[OutgoingMessage]:
@@ -65,18 +73,9 @@ def _message(channel: str, items: list[ReminderItem], today: date) -> OutgoingMe
     text = render(template, items=items, today=today, choices=STATUS_CHOICES).strip()
     if not html:
         return OutgoingMessage(text=text)
-    rows: list[tuple[Button, ...]] = []
-    for item in items:
-        if item.escalation:
-            continue  # a head reads the copy; only the unit's contact reports
-        if len(items) == 1:
-            labels = [f"{icon} {label}" for _, icon, label in STATUS_CHOICES]
-        else:
-            labels = [f"{icon} {item.code}" for _, icon, _ in STATUS_CHOICES]
-        rows.append(
-            tuple(
-                Button(text=label, data=status_data(item.code, choice))
-                for label, (choice, _, _) in zip(labels, STATUS_CHOICES, strict=True)
-            )
-        )
-    return OutgoingMessage(text=text, buttons=tuple(rows))
+    rows = tuple(
+        status_buttons(item.code, with_labels=len(items) == 1)
+        for item in items
+        if not item.escalation  # a head reads the copy; only the unit's contact reports
+    )
+    return OutgoingMessage(text=text, buttons=rows)
