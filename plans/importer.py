@@ -174,9 +174,8 @@ def import_plan(
             summary.updated += 1
         session.flush()
         owners = [units[c] for c in directory.members(task_spec.owner)]
-        _sync_assignments(
-            session, task, owners, task_spec.deadline, plan.horizon, now, policy, calendar, summary
-        )
+        expansion = Expansion(task_spec.deadline, plan.horizon, now, policy, calendar)
+        _sync_assignments(session, task, owners, expansion, summary)
     for task in tasks.values():  # removed from the file: keep history, stop tracking
         if task.active:
             task.active = False
@@ -184,15 +183,34 @@ def import_plan(
     return summary
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """How a task's deadline becomes occurrences: up to a horizon, as seen at `now`."""
+
+    deadline: Deadline
+    horizon: date
+    now: datetime
+    policy: ReminderPolicy
+    calendar: Calendar
+
+    def first_reminder(self, due: date | None) -> datetime | None:
+        """When the tick should first look at a new occurrence (recent missed steps count)."""
+        start = self.now - timedelta(days=self.policy.catchup_days)
+        step = next_step_after(
+            due=due,
+            ongoing=self.deadline.kind == "ongoing",
+            after=start,
+            policy=self.policy,
+            calendar=self.calendar,
+        )
+        return step.send_at if step else None
+
+
 def _sync_assignments(
     session: Session,
     task: Task,
     owners: list[Unit],
-    deadline: Deadline,
-    horizon: date,
-    now: datetime,
-    policy: ReminderPolicy,
-    calendar: Calendar,
+    expansion: Expansion,
     summary: ImportSummary,
 ) -> None:
     """One assignment per owner unit; units no longer owners are deactivated."""
@@ -211,7 +229,7 @@ def _sync_assignments(
         elif not assignment.active:
             assignment.active = True
             summary.updated += 1
-        sync_occurrences(session, assignment, deadline, horizon, now, policy, calendar, summary)
+        sync_occurrences(session, assignment, expansion, summary)
     for assignment in existing.values():
         if assignment.active:
             assignment.active = False
@@ -230,35 +248,27 @@ def periods_for(deadline: Deadline, horizon: date) -> dict[str, date | None]:
 
 
 def sync_occurrences(
-    session: Session,
-    assignment: Assignment,
-    deadline: Deadline,
-    horizon: date,
-    now: datetime,
-    policy: ReminderPolicy,
-    calendar: Calendar,
-    summary: ImportSummary,
+    session: Session, assignment: Assignment, expansion: Expansion, summary: ImportSummary
 ) -> None:
     """Make the assignment's occurrences match the deadline; rows with reports are kept."""
     assert assignment.id is not None
-    wanted = periods_for(deadline, horizon)
+    wanted = periods_for(expansion.deadline, expansion.horizon)
     rows = {
         o.period: o
         for o in session.exec(select(Occurrence).where(Occurrence.assignment_id == assignment.id))
     }
-    ongoing = deadline.kind == "ongoing"
     for period, due in wanted.items():
         occurrence = rows.pop(period, None)
         if occurrence is None:
             occurrence = Occurrence(assignment_id=assignment.id, period=period, due_date=due)
-            occurrence.next_reminder_at = _first_reminder(due, ongoing, now, policy, calendar)
+            occurrence.next_reminder_at = expansion.first_reminder(due)
             session.add(occurrence)
             summary.occurrences += 1
         elif occurrence.due_date != due or not occurrence.active:
             occurrence.due_date = due
             occurrence.active = True
             if occurrence.status != "done":
-                occurrence.next_reminder_at = _first_reminder(due, ongoing, now, policy, calendar)
+                occurrence.next_reminder_at = expansion.first_reminder(due)
             summary.updated += 1
     for occurrence in rows.values():
         has_reports = session.exec(
@@ -272,15 +282,6 @@ def sync_occurrences(
         else:
             session.delete(occurrence)
             summary.deactivated += 1
-
-
-def _first_reminder(
-    due: date | None, ongoing: bool, now: datetime, policy: ReminderPolicy, calendar: Calendar
-) -> datetime | None:
-    """When the tick should first look at a new occurrence (recent missed steps still count)."""
-    start = now - timedelta(days=policy.catchup_days)
-    step = next_step_after(due=due, ongoing=ongoing, after=start, policy=policy, calendar=calendar)
-    return step.send_at if step else None
 
 
 def extend_horizons(
@@ -302,8 +303,7 @@ def extend_horizons(
             assignments = session.exec(
                 select(Assignment).where(Assignment.task_id == task.id, Assignment.active)
             )
+            expansion = Expansion(deadline, horizon, now, policy, calendar)
             for assignment in assignments:
-                sync_occurrences(
-                    session, assignment, deadline, horizon, now, policy, calendar, summary
-                )
+                sync_occurrences(session, assignment, expansion, summary)
     return summary
