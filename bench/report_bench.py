@@ -1,6 +1,6 @@
 """Benchmark the consolidated report: 5,000 units × 20 tasks (100k assignments), every format."""
 
-# Run: `.venv/bin/python bench/report_bench.py`. The database is populated in one subprocess
+# Run: `.venv/bin/python -m bench.report_bench`. The database is populated in one subprocess
 # and each format measured in another, so every figure is that process's own peak RSS (VmHWM,
 # the high-water mark of resident memory: it counts SQLAlchemy rows, the report model,
 # library buffers and the interpreter alike; tracemalloc would miss C allocations).
@@ -31,6 +31,8 @@ from storage.db import make_engine
 from storage.models import Assignment, Occurrence, Plan, Report, Task, Unit
 from storage.schema import migrate
 
+ROOT = Path(__file__).resolve().parents[1]
+SELF = [sys.executable, "-m", "bench.report_bench"]  # each format measured in its own process
 UNITS = 5_000
 TASKS = 20
 AT = date(2026, 11, 23)
@@ -215,11 +217,11 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="dondoc-bench-") as tmp,
         bench_database(Path(tmp), "report") as url,
     ):
-        subprocess.run([sys.executable, __file__, "--populate", "--url", url], check=True)
+        subprocess.run([*SELF, "--populate", "--url", url], check=True, cwd=ROOT)
         results = []
         for fmt in FORMATS:
-            command = [sys.executable, __file__, "--one", fmt, "--url", url, "--out", tmp]
-            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            command = [*SELF, "--one", fmt, "--url", url, "--out", tmp]
+            done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
             results.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(
         f"{'format':<6} {'rows':>7} {'build s':>8} {'write s':>8} {'total s':>8} {'target':>7} "
