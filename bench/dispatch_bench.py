@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy.engine import Engine
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bench.database import backend, bench_database
 from bench.population import populate
+from bot.http_transport import AiohttpRequest
 from bot.telegram_channel import TelegramSender
 from plans.clock import at_local
 from scheduler.dispatcher import Dispatcher
@@ -66,7 +66,7 @@ async def _measure(engine: Engine, reminders: int, concurrency: int) -> dict[str
     populate(engine, units=reminders, due=date(2026, 11, 30), next_reminder_at=NOW)
     api, url = start_fake_api()
     try:
-        bot = Bot("123:BENCH", base_url=url, request=HTTPXRequest(connection_pool_size=8))
+        bot = Bot("123:BENCH", base_url=url, request=AiohttpRequest())
         async with bot:
             dispatcher = Dispatcher(
                 engine,

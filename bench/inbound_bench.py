@@ -23,6 +23,7 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bench.database import backend, bench_database
 from bench.dispatch_bench import start_fake_api
 from bench.population import populate
+from bot.http_transport import AiohttpRequest
 from bot.settings import load_settings
 from bot.telegram_channel import build_application
 from storage.db import make_engine
@@ -62,9 +63,12 @@ async def run_app(app: Application, batch: list[Update]) -> float:
         return time.perf_counter() - started
 
 
-def echo_app(url: str) -> Application:
-    """A bare python-telegram-bot echo application."""
-    app = Application.builder().token("123:BENCH").base_url(url).build()
+def echo_app(url: str, *, aiohttp: bool = False) -> Application:
+    """A bare python-telegram-bot echo application (default httpx transport, or dondoc's)."""
+    builder = Application.builder().token("123:BENCH").base_url(url)
+    if aiohttp:
+        builder = builder.request(AiohttpRequest())
+    app = builder.build()
 
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None
@@ -104,12 +108,19 @@ async def _measure(engine: Engine, count: int) -> dict[str, float]:
         dondoc_s = await run_app(dondoc_app, updates(dondoc_app, codes))
         bare = echo_app(url)
         bare_s = await run_app(bare, updates(bare, codes))
+        same = echo_app(url, aiohttp=True)
+        same_s = await run_app(same, updates(same, codes))
     finally:
         api.terminate()
     with Session(engine) as session:
         written = session.exec(select(func.count()).select_from(Report)).one()
     assert written == count, f"{written} reports for {count} replies"
-    return {"count": count, "dondoc_rate": count / dondoc_s, "bare_rate": count / bare_s}
+    return {
+        "count": count,
+        "dondoc_rate": count / dondoc_s,
+        "bare_rate": count / bare_s,
+        "same_transport_rate": count / same_s,
+    }
 
 
 def main() -> None:
@@ -128,11 +139,14 @@ def main() -> None:
         f"  dondoc (store, parse, write report, render, send) {f['dondoc_rate']:8,.0f} replies/s "
         f"(target ≥ {TARGET_RATE}: {'met' if f['dondoc_rate'] >= TARGET_RATE else 'NOT met'})"
     )
-    print(f"  bare python-telegram-bot echo                    {f['bare_rate']:8,.0f} replies/s")
+    print(f"  bare python-telegram-bot echo (httpx default)    {f['bare_rate']:8,.0f} replies/s")
+    same = f["same_transport_rate"]
+    print(f"  bare echo on dondoc's aiohttp transport          {same:8,.0f} replies/s")
     print(
-        f"  ratio                                            {ratio:8.2f}   "
+        f"  ratio to the default echo                        {ratio:8.2f}   "
         f"(target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})"
     )
+    print(f"  ratio to the echo on the same transport          {f['dondoc_rate'] / same:8.2f}")
 
 
 if __name__ == "__main__":

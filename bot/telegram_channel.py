@@ -18,8 +18,8 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
+from bot.http_transport import AiohttpRequest
 from bot.settings import Settings
 from handlers.conversation import handle_incoming
 from handlers.types import Incoming, Outcome
@@ -40,10 +40,8 @@ def build_bot(settings: Settings) -> Bot:
         token,
         base_url=settings.telegram_api_url,
         base_file_url=settings.telegram_api_url.replace("/bot", "/file/bot"),
-        request=HTTPXRequest(
-            connection_pool_size=16,
-            read_timeout=settings.telegram_timeout,
-            write_timeout=settings.telegram_timeout,
+        request=AiohttpRequest(
+            read_timeout=settings.telegram_timeout, write_timeout=settings.telegram_timeout
         ),
     )
 
@@ -157,6 +155,8 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .request(AiohttpRequest(read_timeout=settings.telegram_timeout))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(False)
         .build()
     )

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
+from bot.http_transport import AiohttpRequest
 from bot.telegram_channel import TelegramSender
 from handlers.texts import to_plain
 from scheduler.dispatcher import Dispatcher
@@ -37,7 +37,7 @@ def make_dispatcher(engine: Engine, api: FakeBotApi, waits: list[float]) -> Disp
     bot = Bot(
         "123:TEST",
         base_url=api.api_url(),
-        request=HTTPXRequest(read_timeout=0.5, connect_timeout=1.0),
+        request=AiohttpRequest(read_timeout=0.5, connect_timeout=1.0),
     )
 
     async def fake_sleep(seconds: float) -> None:

@@ -146,7 +146,10 @@ async def test_only_the_leader_runs_the_tick(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(runtime, "tick", recording_tick)
     leader = ScriptedLeader([False, True, True])
     scheduler = runtime.build_scheduler(
-        load_settings(), engine=None, dispatcher=None, leader=leader  # type: ignore[arg-type]
+        load_settings(),
+        engine=None,
+        dispatcher=None,
+        leader=leader,  # type: ignore[arg-type]
     )
     job = scheduler.get_job("tick")
     await job.func()
