@@ -23,6 +23,7 @@ from handlers.reply_parser import (
 from handlers.reporting import (
     STATUS_LABELS,
     OpenItem,
+    Recorded,
     ReportRefused,
     add_evidence,
     add_note,
@@ -278,7 +279,7 @@ def _item_for_occurrence(session: Session, contact: Contact, occurrence_id: int)
     return item_by_code(session, contact, code) if code else None
 
 
-def _recorded(channel: str, item: OpenItem, report: Report) -> OutgoingMessage:
+def _recorded(channel: str, item: OpenItem, report: Report | Recorded) -> OutgoingMessage:
     """The confirmation of what was recorded."""
     return message(
         channel,

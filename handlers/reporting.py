@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from storage.models import Assignment, Contact, MessageRef, Occurrence, Plan, Report, Task, Unit
@@ -35,8 +37,9 @@ class OpenItem:
     unit: Unit
 
 
+@cache
 def _ref_items() -> Any:
-    """Message references with their occurrence, task, plan and unit."""
+    """Message references with their occurrence, task, plan and unit (built once)."""
     return with_occurrence_context(
         select(MessageRef, Occurrence, Task, Plan, Unit).join(
             Occurrence, Occurrence.id == MessageRef.occurrence_id
@@ -68,6 +71,20 @@ def item_by_code(session: Session, contact: Contact, code: str) -> OpenItem | No
     return OpenItem(*row) if row else None
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A report as it was stored."""
+
+    id: int
+    occurrence_id: int
+    contact_id: int
+    status: str
+    percent: int | None
+    note: str
+    evidence: list[str]
+    created_at: datetime
+
+
 def record_report(
     session: Session,
     *,
@@ -78,7 +95,7 @@ def record_report(
     note: str,
     now: datetime,
     owner_unit_id: int | None = None,
-) -> Report:
+) -> Recorded:
     """Store a report (a correction is a new report) and update the occurrence's summary.
 
     `owner_unit_id` is the occurrence's unit when the caller loaded it already.
@@ -94,15 +111,19 @@ def record_report(
         raise ReportRefused("Báo cáo này đã được xác nhận, không sửa được nữa.")
     if status == "done":
         percent = 100
-    report = Report(
-        occurrence_id=occurrence.id,  # type: ignore[arg-type]
-        contact_id=contact.id,
-        status=status,
-        percent=percent,
-        note=note.strip()[:NOTE_LIMIT],
-        created_at=now,
-    )
-    session.add(report)
+    values = {
+        "occurrence_id": occurrence.id,
+        "contact_id": contact.id,
+        "status": status,
+        "percent": percent,
+        "note": note.strip()[:NOTE_LIMIT],
+        "evidence": [],
+        "created_at": now,
+    }
+    # A Core insert: replies are the hot path, and building an ORM object costs more here than
+    # the statement itself. The caller gets the stored values back.
+    inserted = session.execute(insert(Report.__table__), values)  # type: ignore[attr-defined]
+    report = Recorded(id=inserted.inserted_primary_key[0], **values)  # type: ignore[arg-type]
     occurrence.status = status
     occurrence.percent = percent
     occurrence.reported_at = now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
@@ -78,13 +79,22 @@ def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> 
     """Insert rows, silently skipping those that collide with a unique key; return inserted."""
     if not rows:
         return 0
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
+    statement = _insert_ignore_statement(session.get_bind().dialect.name, model)
+    if len(rows) == 1:
+        # One row (every inbound update): a parameterised statement compiled once and cached.
+        result = session.execute(statement, rows[0])
+    else:
+        result = session.execute(statement.values(rows))
+    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore_statement(dialect: str, model: type) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for a table, per dialect."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(rows).on_conflict_do_nothing()
+    table = model.__table__  # type: ignore[attr-defined]
     # psycopg's rowcount for an INSERT is lost unless asked for (SQLite keeps it anyway).
-    result = session.execute(statement.execution_options(preserve_rowcount=True))
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
