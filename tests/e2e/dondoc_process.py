@@ -44,3 +44,32 @@ def dondoc_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[byte
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def tick_env(database_url: str, api_url: str) -> dict[str, str]:
+    """A `dondoc tick` on the test database and a fake Bot API, rate limits lifted."""
+    return {
+        "DONDOC_DATABASE_URL": database_url,
+        "TELEGRAM_BOT_TOKEN": "123:TEST",
+        "TELEGRAM_API_URL": api_url,
+        "SEND_RATE_PER_SECOND": "0",
+        "SEND_RATE_PER_CHAT": "0",
+        "SEND_CONCURRENCY": "1",  # one message in flight: what a SIGKILL may repeat
+        "DONDOC_LOG_LEVEL": "WARNING",
+    }
+
+
+def start_tick(env: dict[str, str], now: str, log: Path | None = None) -> subprocess.Popen[bytes]:
+    """`dondoc tick --now NOW` in the background (its output kept in `log` when given)."""
+    output = log.open("wb") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            [*DONDOC, "tick", "--now", now],
+            env={**os.environ, **env},
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    finally:
+        if log is not None:
+            output.close()  # type: ignore[union-attr]

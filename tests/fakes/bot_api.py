@@ -12,10 +12,12 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.loopback import LoopbackServer
 
 BOT = {"id": 999000, "is_bot": True, "first_name": "dondoc", "username": "dondoc_test_bot"}
 
@@ -32,8 +34,10 @@ class Fault:
 
 
 @dataclass
-class FakeBotApi:
+class FakeBotApi(LoopbackServer):
     """Records every sendMessage; answers getMe and friends like Telegram."""
+
+    keep_alive = True
 
     log_path: Path | None = None
     delay: float = 0.0
@@ -44,47 +48,7 @@ class FakeBotApi:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
         self._next_id = 1
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        assert self._server is not None
-        return self._server.server_address[1]
-
-    def api_url(self) -> str:
-        """The base URL to give python-telegram-bot (the token is appended)."""
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    def start(self, port: int = 0) -> FakeBotApi:
-        """Serve in a background thread."""
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the real API: clients reuse connections
-            disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall
-            wbufsize = -1
-
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-                api._handle(self)
-
-            def do_GET(self) -> None:  # noqa: N802
-                api._handle(self)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
     def texts_for(self, chat_id: str) -> list[str]:
         """Texts delivered to a chat, in order."""

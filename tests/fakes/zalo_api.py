@@ -19,9 +19,11 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.fakes.loopback import LoopbackServer
 
 TOKEN = "1234567890:zalo-test-token"
 BOT = {
@@ -47,7 +49,7 @@ class ZaloFault:
 
 
 @dataclass
-class FakeZaloApi:
+class FakeZaloApi(LoopbackServer):
     """Queues user messages for getUpdates; records what the bot sends."""
 
     token: str = TOKEN
@@ -61,50 +63,6 @@ class FakeZaloApi:
     def __post_init__(self) -> None:
         self._changed = threading.Condition()
         self._updates: deque[dict[str, Any]] = deque()
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- serving ---------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on."""
-        assert self._server is not None
-        return self._server.server_address[1]
-
-    def api_url(self) -> str:
-        """The ZALO_API_URL to configure (the token is appended)."""
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    def start(self, port: int = 0) -> FakeZaloApi:
-        """Serve in a background thread."""
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-                api._handle(self)
-
-            def do_GET(self) -> None:  # noqa: N802
-                api._handle(self)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-    def __enter__(self) -> FakeZaloApi:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     # -- driving it like a user ------------------------------------------------------------
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.e2e.dondoc_process import ROOT, dondoc
+from tests.e2e.dondoc_process import dondoc, start_tick, tick_env
 from tests.fakes.bot_api import FakeBotApi
 from tests.utils.clock import local_time
 from tests.utils.world import build_world
@@ -31,35 +29,12 @@ def api() -> Iterator[FakeBotApi]:
     server.stop()
 
 
-def env_for(database_url: str, api: FakeBotApi) -> dict[str, str]:
-    """Environment of a dondoc process talking to the fake API, rate limits lifted."""
-    return {
-        "DONDOC_DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "TELEGRAM_API_URL": api.api_url(),
-        "SEND_RATE_PER_SECOND": "0",
-        "SEND_RATE_PER_CHAT": "0",
-        "DONDOC_LOG_LEVEL": "WARNING",
-    }
-
-
-def start_tick(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """`dondoc tick --now ...` in the background."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "tick", "--now", NOW],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 def test_sigkill_mid_dispatch_then_rerun(
     engine: Engine, database_url: str, tmp_path: Path, api: FakeBotApi
 ) -> None:
     world = build_world(engine, tmp_path, now=local_time("2026-11-02 09:00"), schools=500)
-    env = env_for(database_url, api)
-    process = start_tick(env)
+    env = tick_env(database_url, api.api_url())
+    process = start_tick(env, NOW)
     deadline = time.monotonic() + 120
     while len(api.sent) < 150 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.01)  # waiting for another process's progress, not for a schedule
@@ -79,8 +54,8 @@ def test_two_ticks_at_once_send_each_reminder_once(
     engine: Engine, database_url: str, tmp_path: Path, api: FakeBotApi
 ) -> None:
     world = build_world(engine, tmp_path, now=local_time("2026-11-02 09:00"), schools=300)
-    env = env_for(database_url, api)
-    first, second = start_tick(env), start_tick(env)
+    env = tick_env(database_url, api.api_url())
+    first, second = start_tick(env, NOW), start_tick(env, NOW)
     assert first.wait(timeout=180) == 0
     assert second.wait(timeout=180) == 0
     delivered = Counter(m["chat_id"] for m in api.sent if m["method"] == "sendMessage")

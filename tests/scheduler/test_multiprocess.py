@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from storage.db import session_scope
 from storage.models import Assignment, Contact, GroupMember, Occurrence, Outbox, Unit
+from tests.e2e.dondoc_process import start_tick, tick_env
 from tests.utils.clock import local_time
 from tests.utils.world import build_world
 
@@ -153,32 +154,6 @@ def _bulk(session: Session, model: type, rows: list[dict[str, object]]) -> list[
     return [row[0] for row in result]
 
 
-def tick_env(database_url: str, api: FakeApiProcess) -> dict[str, str]:
-    """A dondoc process on the test database and the fake API, rate limits lifted."""
-    return {
-        **os.environ,
-        "DONDOC_DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": "123:TEST",
-        "TELEGRAM_API_URL": api.api_url(),
-        "SEND_RATE_PER_SECOND": "0",
-        "SEND_RATE_PER_CHAT": "0",
-        "SEND_CONCURRENCY": "1",  # one message in flight: what a SIGKILL may repeat
-        "DONDOC_LOG_LEVEL": "WARNING",
-    }
-
-
-def start_tick(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`dondoc tick --now NOW` in the background, its output kept in `log`."""
-    with log.open("wb") as handle:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "tick", "--now", NOW],
-            env=env,
-            cwd=ROOT,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-
-
 def wait_ok(process: subprocess.Popen[bytes], log: Path) -> None:
     """The process ends successfully, or the test fails with its output."""
     code = process.wait(timeout=PROCESS_TIMEOUT)
@@ -196,10 +171,10 @@ def test_three_processes_send_each_reminder_exactly_once(
     engine: Engine, database_url: str, tmp_path: Path, fake_api: FakeApiProcess
 ) -> None:
     chats = build_schools(engine, tmp_path, SCHOOLS)
-    env = tick_env(database_url, fake_api)
+    env = tick_env(database_url, fake_api.api_url())
     logs = [tmp_path / f"tick-{n}.log" for n in range(PROCESSES)]
     started = time.monotonic()
-    processes = [start_tick(env, log) for log in logs]
+    processes = [start_tick(env, NOW, log) for log in logs]
     for process, log in zip(processes, logs, strict=True):
         wait_ok(process, log)
     elapsed = time.monotonic() - started
@@ -217,11 +192,11 @@ def test_killing_the_process_holding_work_loses_nothing(
     engine: Engine, database_url: str, tmp_path: Path, fake_api: FakeApiProcess
 ) -> None:
     chats = build_schools(engine, tmp_path, SCHOOLS)
-    env = tick_env(database_url, fake_api)
+    env = tick_env(database_url, fake_api.api_url())
     logs = {}
     for n in range(PROCESSES):
         log = tmp_path / f"tick-{n}.log"
-        logs[start_tick(env, log)] = log
+        logs[start_tick(env, NOW, log)] = log
     observer = create_engine(database_url)  # plain reads: never waits on SQLite's write lock
     victim = _freeze_a_holder(observer, list(logs), fake_api, after=SCHOOLS // 5)
     assert _rows_claimed_by(observer, victim.pid), "the victim must die holding work"
@@ -234,7 +209,7 @@ def test_killing_the_process_holding_work_loses_nothing(
     # The next tick, in a new process, gives the dead process's rows back and sends them (a
     # survivor that reached its own start of dispatch after the kill may have done so already).
     restart_log = tmp_path / "tick-restart.log"
-    wait_ok(start_tick(env, restart_log), restart_log)
+    wait_ok(start_tick(env, NOW, restart_log), restart_log)
     delivered = Counter(str(m["chat_id"]) for m in fake_api.delivered())
     missing = [chat for chat in chats.values() if delivered[chat] == 0]
     assert missing == []
