@@ -8,7 +8,6 @@ import logging
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,20 +27,6 @@ from plans.messages import (
 from tests.fakes.zalo_api import TOKEN, FakeZaloApi, ZaloFault
 
 CHAT = "84900000001"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeZaloApi]:
-    """A fake Zalo Bot API in a thread."""
-    with FakeZaloApi() as server:
-        yield server
-
-
-@pytest.fixture
-async def api(fake: FakeZaloApi) -> AsyncIterator[ZaloApi]:
-    """A client on the fake, with a short timeout."""
-    async with ZaloApi(TOKEN, base_url=fake.api_url(), timeout=2.0) as client:
-        yield client
 
 
 class Waits:

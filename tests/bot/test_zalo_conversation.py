@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,26 +17,12 @@ from scheduler.planner import plan_due_reminders
 from scheduler.ratelimit import unlimited
 from storage.db import session_scope
 from storage.models import Contact, Inbound, Occurrence, Report, SentCounter
-from tests.fakes.zalo_api import TOKEN, FakeZaloApi, ZaloFault
+from tests.fakes.zalo_api import FakeZaloApi, ZaloFault
 from tests.utils.clock import local_time
 from tests.utils.world import World, build_world
 
 NOW = local_time("2026-11-23 08:00")
 CODE_RE = re.compile(r"Mã: ([A-Z0-9]+)")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeZaloApi]:
-    """A fake Zalo Bot API in a thread."""
-    with FakeZaloApi() as server:
-        yield server
-
-
-@pytest.fixture
-async def api(fake: FakeZaloApi) -> AsyncIterator[ZaloApi]:
-    """A client on the fake."""
-    async with ZaloApi(TOKEN, base_url=fake.api_url(), timeout=2.0) as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -52,13 +52,6 @@ def update(text: str, message_id: str) -> dict[str, Any]:
             "text": text,
         },
     }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeZaloApi]:
-    """A fake Zalo Bot API in a thread (receives setWebhook)."""
-    with FakeZaloApi() as server:
-        yield server
 
 
 class Hook:
