@@ -107,6 +107,11 @@ def handle(session: Session, incoming: Incoming, *, now: datetime) -> Outcome:
     command, args = _command(text)
     if command is not None:
         return _command_outcome(session, incoming, contacts, command, args, now)
+    coded = parse_coded_reply(text)
+    item = _item_for_code(session, contacts, coded[0]) if coded else None
+    if coded and item:  # «A7K 2 …» names its task: it wins over any step left pending
+        clear_state(session, ch, incoming.chat_id)
+        return _apply(session, ch, contacts, item, coded[1], now)
     state = get_state(session, ch, incoming.chat_id)
     if state.get("step") == "note":
         return _note(session, incoming, contacts, state, now)
@@ -323,14 +328,9 @@ def _target_items(session: Session, incoming: Incoming, contacts: list[Contact])
 def _free_text(
     session: Session, incoming: Incoming, contacts: list[Contact], now: datetime
 ) -> Outcome:
-    """A coded reply («A7K 2 đạt 60%»), a bare choice, or a sentence about the latest reminder."""
+    """A bare choice or a sentence about the replied-to or latest reminder."""
     ch = incoming.channel
     text = incoming.text.strip()
-    coded = parse_coded_reply(text)
-    if coded is not None:
-        item = _item_for_code(session, contacts, coded[0])
-        if item is not None:
-            return _apply(session, ch, contacts, item, coded[1], now)
     if "contact" not in {c.role for c in contacts}:
         return _say(ch, "help", is_contact=False, is_head=True, is_coordinator=False)
     items = _target_items(session, incoming, contacts)

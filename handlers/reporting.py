@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from storage.models import Assignment, Contact, MessageRef, Occurrence, Plan, Report, Task, Unit
+from storage.models import Assignment, Contact, MessageRef, Occurrence, Report, Task, Unit
 from storage.queries import with_occurrence_context
 
 STATUSES = ("done", "in_progress", "blocked")
@@ -33,15 +33,14 @@ class OpenItem:
     ref: MessageRef
     occurrence: Occurrence
     task: Task
-    plan: Plan
     unit: Unit
 
 
 @cache
 def _ref_items() -> Any:
-    """Message references with their occurrence, task, plan and unit (built once)."""
+    """Message references with their occurrence, task and unit (built once)."""
     return with_occurrence_context(
-        select(MessageRef, Occurrence, Task, Plan, Unit).join(
+        select(MessageRef, Occurrence, Task, Unit).join(
             Occurrence, Occurrence.id == MessageRef.occurrence_id
         )
     )

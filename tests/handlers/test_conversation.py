@@ -174,3 +174,11 @@ def test_short_codes_never_spell_a_command() -> None:
 
     spellable = {c.upper() for c in COMMANDS if set(c.upper()) <= set(REF_ALPHABET)}
     assert spellable <= RESERVED_CODES
+
+
+def test_coded_reply_wins_over_a_pending_note(engine: Engine, scene: Scene) -> None:
+    scene.principal.send(button=f"s:{scene.codes['A']}:2")  # asks for a note on task A
+    recorded = scene.principal.send(f"{scene.codes['B']} 1 đã gửi báo cáo")
+    assert "nhiệm vụ B" in text_of(recorded) and "Đã hoàn thành" in text_of(recorded)
+    assert "Không có bước" in text_of(scene.principal.send("/huy"))  # the note step is gone
+    assert reports(engine) == [("in_progress", None, ""), ("done", 100, "đã gửi báo cáo")]
