@@ -33,7 +33,7 @@ class Claim:
     unit: Unit
 
 
-def _coordinated_plan_ids(session: Session, contacts: list[Contact]) -> set[int]:
+def coordinated_plan_ids(session: Session, contacts: list[Contact]) -> set[int]:
     """Plans whose coordinating unit is one of this chat's coordinator registrations."""
     unit_ids = [c.unit_id for c in contacts if c.role == "coordinator"]
     if not unit_ids:
@@ -65,7 +65,7 @@ def pending_list(
     session: Session, channel: str, contacts: list[Contact], args: list[str], *, now: datetime
 ) -> Outcome:
     """/xacnhan: list claims with confirm/return buttons; on Zalo `xacnhan ok N` / `tralai N`."""
-    plan_ids = _coordinated_plan_ids(session, contacts)
+    plan_ids = coordinated_plan_ids(session, contacts)
     if not plan_ids:
         return Outcome(messages=(message(channel, "not_allowed"),))
     if len(args) >= 2 and args[0].lower() in ("ok", "tralai") and args[1].isdigit():
@@ -119,7 +119,7 @@ def button(
 ) -> Outcome:
     """A confirm/return button, checked against the caller's plans."""
     match = BUTTON_RE.match(data)
-    plan_ids = _coordinated_plan_ids(session, contacts)
+    plan_ids = coordinated_plan_ids(session, contacts)
     if match is None or not plan_ids:
         return Outcome(
             messages=(message(incoming.channel, "stale_button"),), popup="Nút không hợp lệ."
@@ -170,7 +170,7 @@ def return_with_reason(
     """Return the claim: the assignment opens again and the unit's contacts are told why."""
     ch = incoming.channel
     clear_state(session, ch, incoming.chat_id)
-    plan_ids = _coordinated_plan_ids(session, contacts)
+    plan_ids = coordinated_plan_ids(session, contacts)
     claims = _claims(session, plan_ids, int(state.get("occurrence_id", 0)))
     reason = incoming.text.strip()[:500]
     if not claims or not reason:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from handlers.confirmations import coordinated_plan_ids
 from handlers.texts import HTML_CHANNELS, message, to_plain
 from handlers.types import Outcome
 from plans.clock import local_date
@@ -23,15 +24,13 @@ def scope_of(session: Session, contacts: list[Contact]) -> set[str]:
     """Unit codes the caller may see: a head's unit subtree; a coordinator's plans' units too."""
     unit_ids = [c.unit_id for c in contacts if c.role in ("head", "coordinator")]
     codes = set(session.exec(select(Unit.code).where(Unit.id.in_(unit_ids))).all())  # type: ignore[union-attr]
-    coordinated = [c.unit_id for c in contacts if c.role == "coordinator"]
-    if coordinated:
-        own = session.exec(select(Unit.code).where(Unit.id.in_(coordinated))).all()  # type: ignore[union-attr]
+    plan_ids = coordinated_plan_ids(session, contacts)
+    if plan_ids:
         assigned = session.exec(
             select(Unit.code)
             .join(Assignment, Assignment.unit_id == Unit.id)
             .join(Task, Task.id == Assignment.task_id)
-            .join(Plan, Plan.id == Task.plan_id)
-            .where(Plan.coordinator_code.in_(own))  # type: ignore[attr-defined]
+            .where(Task.plan_id.in_(plan_ids))  # type: ignore[attr-defined]
             .distinct()
         ).all()
         codes |= set(assigned)
