@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from plans.messages import OutgoingMessage
 
 MAX_INCOMING_TEXT = 4096
+# Control characters (except tab and newline), lone surrogates and XML non-characters: no
+# database text column, DOCX or XLSX cell can hold them, and no person typed them.
+UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def storable(text: str) -> str:
+    """The text without the characters no store or report format accepts."""
+    return UNSTORABLE.sub("", text)
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,13 @@ class Incoming:
     button_data: str | None = None
     reply_to: str | None = None  # platform id of the bot message being replied to
     attachments: tuple[str, ...] = field(default_factory=tuple)  # platform file ids
+
+    def __post_init__(self) -> None:
+        """Whatever the channel delivered, what is handled can be stored and reported."""
+        object.__setattr__(self, "text", storable(self.text))
+        object.__setattr__(self, "user_name", storable(self.user_name))
+        if self.button_data is not None:
+            object.__setattr__(self, "button_data", storable(self.button_data))
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage.db import make_engine
 from storage.schema import migrate
 from tests.pg import PostgresServer, PostgresUnavailable, selected_backend
+
+# Property tests try the same inputs on CI as on a developer's machine: a failure found once is
+# found again. `pytest --hypothesis-profile=explore` searches new inputs.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False, max_examples=2000)
+settings.load_profile("repeatable")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "plans" / "examples"

@@ -74,6 +74,15 @@ def test_free_text_replies_are_understood(engine: Engine, scene: Scene) -> None:
     assert [r[0] for r in reports(engine)] == ["blocked", "done"]
 
 
+def test_control_characters_are_dropped_before_anything_is_stored(
+    engine: Engine, scene: Scene
+) -> None:
+    # PostgreSQL text refuses NUL, DOCX and XLSX refuse every C0 control character.
+    outcome = scene.principal.send("đang làm\x00, đạt 40%\x07 sửa\x1b mái\ud800")
+    assert "Đang thực hiện" in text_of(outcome)
+    assert reports(engine) == [("in_progress", 40, "đang làm, đạt 40% sửa mái")]
+
+
 def test_unreadable_reply_gets_the_buttons_again(engine: Engine, scene: Scene) -> None:
     outcome = scene.principal.send("hôm nay trời đẹp")
     assert "Chưa hiểu" in text_of(outcome)

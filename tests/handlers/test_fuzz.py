@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from handlers.reply_parser import parse_bare_choice, parse_coded_reply, parse_reply
+from handlers.types import storable
 from storage.models import Contact, Report
 from tests.handlers.conftest import Chat, Scene
 
@@ -20,7 +21,9 @@ TEXT = st.one_of(
     st.from_regex(r"[A-Z2-9]{3} [4-9] .{0,20}", fullmatch=True),
 )
 FUZZ = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
@@ -31,7 +34,8 @@ def count(engine: Engine, model: type) -> int:
 
 
 def readable(text: str) -> bool:
-    """Whether the parser would read a status from this text."""
+    """Whether the parser would read a status from this text, as the handler receives it."""
+    text = storable(text)
     return (
         parse_coded_reply(text) is not None
         or parse_bare_choice(text) is not None
@@ -41,6 +45,9 @@ def readable(text: str) -> bool:
 
 @FUZZ
 @given(text=TEXT)
+@example(text="đang làm\x00 đạt 10%")
+@example(text="vướng \x01\x1f\x7f kinh phí\ufffe")
+@example(text="xo\x00ng")
 def test_registered_principal_fuzz(engine: Engine, scene: Scene, text: str) -> None:
     before = count(engine, Report)
     outcome = scene.principal.send(text)

@@ -108,4 +108,3 @@ def test_the_pass_backend_is_read_from_the_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv("DONDOC_TEST_DB", "mysql")
     with pytest.raises(pytest.UsageError):
         pg.selected_backend()
-
