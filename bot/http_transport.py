@@ -72,7 +72,11 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method,
+                url,
+                data=_body(request_data),
+                headers=_headers(request_data),
+                timeout=timeout,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as err:
@@ -81,14 +85,26 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def _headers(request_data: RequestData | None) -> dict[str, str] | None:
+    """JSON content type for a request without files."""
+    return JSON_HEADERS if request_data is not None and not request_data.contains_files else None
+
+
 def _body(request_data: RequestData | None) -> Any:
-    """Form fields, or a multipart form when the request uploads files."""
+    """The library's JSON payload, or a multipart form when the request uploads files.
+
+    JSON rather than a urlencoded form: percent-encoding a long Vietnamese text cost more CPU
+    than the rest of the request. The Bot API takes both.
+    """
     if request_data is None:
         return None
+    if not request_data.contains_files:
+        return request_data.json_payload
     fields = request_data.json_parameters
     files = request_data.multipart_data
-    if not files:
-        return fields
     form = aiohttp.FormData()
     for name, value in fields.items():
         form.add_field(name, value)

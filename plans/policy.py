@@ -166,6 +166,24 @@ def latest_due_step(
     return steps[-1] if steps else None
 
 
+def due_and_next_step(
+    *, due: date | None, ongoing: bool, now: datetime, policy: ReminderPolicy, calendar: Calendar
+) -> tuple[Step | None, Step | None]:
+    """`latest_due_step` and `next_step_after` at once: a dated occurrence's steps built once."""
+    if due is None:
+        kwargs = {"due": None, "ongoing": ongoing, "policy": policy, "calendar": calendar}
+        return latest_due_step(now=now, **kwargs), next_step_after(after=now, **kwargs)
+    window_start = now - timedelta(days=policy.catchup_days)
+    latest = nxt = None
+    for step in dated_steps(due, policy, calendar):
+        if step.send_at > now:
+            nxt = step
+            break
+        if step.send_at > window_start:
+            latest = step
+    return latest, nxt
+
+
 def in_quiet_hours(moment: datetime) -> bool:
     """Whether nothing may be sent at this moment (21:00–07:00 local)."""
     hour = local(moment).hour

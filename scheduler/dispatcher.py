@@ -11,9 +11,10 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy import Row, bindparam, update
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from plans.clock import local_date
@@ -50,7 +51,8 @@ REMINDER_KINDS = ("reminder", "checkin", "escalation")
 INLINE_RETRIES = 4  # transient failures retried inside one pass before the row waits for the next
 LONG_WAIT = 60.0  # a 429 asking for longer than this is left to a later pass
 FOREIGN_LEASE = timedelta(minutes=10)  # rows claimed by a process on another host
-CLAIM_CONTACTS = 50
+CLAIM_ROWS = 500  # rows claimed at once; unsent claims of a dead process are reclaimed
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 
 
 def worker_identity() -> str:
@@ -124,23 +126,24 @@ class Dispatcher:
         self._reclaim_abandoned(now)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(job: Job) -> None:
+        async def deliver(job: Job, marks: Connection) -> None:
             async with gate:
-                await self._deliver(job, now, result)
+                await self._deliver(job, now, result, marks)
 
-        while limit is None or result.messages < limit:
-            jobs = self._claim(now, result)
-            if not jobs:
-                break
-            before = Counter(result.by_channel)
-            if self.concurrency == 1:
-                for job in jobs:
-                    await self._deliver(job, now, result)
-            else:
-                await asyncio.gather(*(deliver(job) for job in jobs))
-            with session_scope(self.engine) as session:  # quota counters, once per batch
-                for channel, count in (result.by_channel - before).items():
-                    count_sent(session, channel, now, count)
+        with self.engine.connect() as marks:  # one connection records every sent message
+            while limit is None or result.messages < limit:
+                jobs = self._claim(now, result)
+                if not jobs:
+                    break
+                before = Counter(result.by_channel)
+                if self.concurrency == 1:
+                    for job in jobs:
+                        await self._deliver(job, now, result, marks)
+                else:
+                    await asyncio.gather(*(deliver(job, marks) for job in jobs))
+                with session_scope(self.engine) as session:  # quota counters, once per batch
+                    for channel, count in (result.by_channel - before).items():
+                        count_sent(session, channel, now, count)
         return result
 
     def _reclaim_abandoned(self, now: datetime) -> None:
@@ -161,46 +164,48 @@ class Dispatcher:
                     session.add(row)
 
     def _claim(self, now: datetime, result: DispatchResult) -> list[Job]:
-        """Claim and render up to CLAIM_CONTACTS messages' worth of due rows, per contact."""
-        channels = list(self.senders)
+        """Claim and render a batch of due rows: each contact's due reminders in one message."""
         with session_scope(self.engine) as session:
             query = (
-                select(Outbox, Contact)
+                select(Outbox.id, Outbox.kind, Outbox.text, Contact)
                 .join(Contact, Contact.id == Outbox.contact_id)
                 .where(
                     Outbox.status == "pending",
                     Outbox.next_attempt_at <= now,  # type: ignore[operator]
-                    Contact.channel.in_(channels),  # type: ignore[attr-defined]
+                    Contact.channel.in_(list(self.senders)),  # type: ignore[attr-defined]
                 )
-                .order_by(Outbox.next_attempt_at, Outbox.id)  # type: ignore[arg-type]
-                .limit(CLAIM_CONTACTS * 8)
+                # A contact's rows of one moment are adjacent, so a batch holds them together.
+                .order_by(Outbox.next_attempt_at, Outbox.contact_id, Outbox.id)  # type: ignore[arg-type]
+                .limit(CLAIM_ROWS)
             )
             if not is_sqlite(self.engine):
                 query = query.with_for_update(skip_locked=True, of=Outbox)  # type: ignore[arg-type]
-            rows = session.exec(query).all()
-            grouped: dict[tuple[int, str], list[Outbox]] = {}
-            contacts: dict[int, Contact] = {}
+            rows = session.execute(query).all()
+            if len(rows) == CLAIM_ROWS and rows[0].Contact.id != rows[-1].Contact.id:
+                cut = rows[-1].Contact.id  # its rows may go on past the batch: next time, whole
+                rows = [row for row in rows if row.Contact.id != cut]
             batch: list[Claimed] = []
-            for row, contact in rows:
-                contacts[contact.id] = contact  # type: ignore[index]
-                if row.kind in REMINDER_KINDS:
-                    grouped.setdefault((contact.id, "reminder"), []).append(row)  # type: ignore[arg-type]
+            reminders: dict[int, list[int]] = {}
+            contacts: dict[int, Contact] = {}
+            for row_id, kind, text, contact in rows:
+                if kind in REMINDER_KINDS:
+                    contacts[contact.id] = contact
+                    reminders.setdefault(contact.id, []).append(row_id)
                 else:
-                    batch.append(Claimed(contact, (row.id,), row.kind, row.text))  # type: ignore[arg-type]
-            for (contact_id, kind), group in grouped.items():
-                ids = tuple(r.id for r in group)  # type: ignore[misc]
-                batch.append(Claimed(contacts[contact_id], ids, kind, None))
-            batch = batch[:CLAIM_CONTACTS]
-            ids = [i for c in batch for i in c.row_ids]
-            if ids:
-                session.execute(
-                    update(Outbox)
-                    .where(Outbox.id.in_(ids))  # type: ignore[union-attr]
-                    .values(status="sending", claimed_at=now, claimed_by=self.worker)
+                    batch.append(Claimed(contact, (row_id,), kind, text))
+            batch += [
+                Claimed(contacts[contact_id], tuple(ids), "reminder", None)
+                for contact_id, ids in reminders.items()
+            ]
+            if rows:
+                session.connection().execute(
+                    CLAIM, [{"row": row.id, "at": now, "by": self.worker} for row in rows]
                 )
             return self._render_batch(session, batch, now, result)
 
-    async def _deliver(self, job: Job, now: datetime, result: DispatchResult) -> None:
+    async def _deliver(
+        self, job: Job, now: datetime, result: DispatchResult, marks: Connection
+    ) -> None:
         """Send one rendered message, then record what happened."""
         claimed, messages, live_ids = job, job.messages, job.row_ids
         sender = self.senders[claimed.contact.channel]
@@ -237,12 +242,9 @@ class Dispatcher:
                 result.errors.append(str(exc))
                 return
             break
-        with self.engine.begin() as conn:  # lean Core statement: this runs once per message
-            conn.execute(
-                update(Outbox)
-                .where(Outbox.id.in_(live_ids))  # type: ignore[union-attr]
-                .values(status="sent", sent_at=now, platform_message_id=platform_id)
-            )
+        # Committed before the next message leaves: a crash repeats at most the one in flight.
+        marks.execute(MARK_SENT, [{"row": i, "at": now, "platform": platform_id} for i in live_ids])
+        marks.commit()
         result.sent += len(live_ids)
         result.messages += len(messages)
         result.by_channel[claimed.contact.channel] += len(messages)
@@ -252,29 +254,16 @@ class Dispatcher:
     ) -> list[Job]:
         """Render a claimed batch with a handful of queries, whatever its size."""
         reminder_ids = [i for c in batch if c.kind == "reminder" for i in c.row_ids]
-        details = {
-            row.id: (row, occurrence, task, plan, unit)
-            for row, occurrence, task, plan, unit in session.exec(
-                with_occurrence_context(
-                    select(Outbox, Occurrence, Task, Plan, Unit).join(
-                        Occurrence, Occurrence.id == Outbox.occurrence_id
-                    )
-                ).where(Outbox.id.in_(reminder_ids))  # type: ignore[union-attr]
-            ).all()
-        }
-        dead = [
-            i
-            for i, (_, occurrence, task, _, _) in details.items()
-            if occurrence.status == "done" or not occurrence.active or not task.active
-        ]
+        details = {row.id: row for row in session.execute(DETAILS, {"rows": reminder_ids})}
+        dead = [i for i, row in details.items() if not row.open]
         if dead:
-            _set_status(session, dead, "skipped")  # type: ignore[arg-type]
+            _set_status(session, dead, "skipped")
             result.skipped += len(dead)
         wanted = [
-            (c.contact.id, details[i][1].id, i)
+            (c.contact.id, details[i].occurrence_id, i)
             for c in batch
             for i in c.row_ids
-            if i in details and i not in dead and details[i][0].kind != "escalation"
+            if i in details and i not in dead and details[i].kind != "escalation"
         ]
         codes = ensure_ref_codes(session=session, wanted=wanted, now=now)  # type: ignore[arg-type]
         jobs: list[Job] = []
@@ -293,32 +282,12 @@ class Dispatcher:
                 jobs.append(Job(claimed.contact, [message], list(claimed.row_ids)))
                 continue
             live = [i for i in claimed.row_ids if i in details and i not in dead]
-            live.sort(key=lambda i: (details[i][1].due_date or date.max, details[i][2].position))
-            items = [self._item(claimed.contact, details[i], codes) for i in live]
+            live.sort(key=lambda i: (details[i].due_date or date.max, details[i].position))
+            items = [_item(claimed.contact, details[i], codes) for i in live]
             if items:
                 messages = reminder_messages(sender.channel, items, local_date(now))
                 jobs.append(Job(claimed.contact, messages, live))
         return jobs
-
-    @staticmethod
-    def _item(
-        contact: Contact, detail: tuple[Outbox, Occurrence, Task, Plan, Unit], codes: dict
-    ) -> ReminderItem:
-        """One task line of a reminder."""
-        row, occurrence, task, plan, unit = detail
-        escalation = row.kind == "escalation"
-        return ReminderItem(
-            code="" if escalation else codes[(contact.id, occurrence.id)],
-            plan_label=f"Kế hoạch {plan.number or plan.code}",
-            task_key=task.key,
-            task_title=task.title,
-            unit_name=unit.name,
-            due_date=occurrence.due_date,
-            due_kind=task.due_kind,
-            escalation=escalation,
-            status=occurrence.status,
-            percent=occurrence.percent,
-        )
 
     def _defer(self, row_ids: list[int], until: datetime, error: str) -> None:
         """Put rows back to pending for a later pass."""
@@ -354,6 +323,54 @@ class Dispatcher:
                 .values(status="dead", last_error=error[:500])
             )
             _notify_coordinators(session, contact, row_ids, now)
+
+
+CLAIM = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row"))
+    .values(status="sending", claimed_at=bindparam("at"), claimed_by=bindparam("by"))
+)
+MARK_SENT = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("row"))
+    .values(status="sent", sent_at=bindparam("at"), platform_message_id=bindparam("platform"))
+)
+# What a reminder line shows, for the claimed rows (columns, not entities: this runs per row).
+DETAILS = with_occurrence_context(
+    select(
+        Outbox.id,
+        Outbox.kind,
+        Occurrence.id.label("occurrence_id"),  # type: ignore[union-attr]
+        (Occurrence.active & Task.active & (Occurrence.status != "done")).label("open"),
+        Occurrence.status,
+        Occurrence.percent,
+        Occurrence.due_date,
+        Task.position,
+        Task.key,
+        Task.title,
+        Task.due_kind,
+        Plan.number,
+        Plan.code,
+        Unit.name,
+    ).join(Occurrence, Occurrence.id == Outbox.occurrence_id)
+).where(Outbox.id.in_(bindparam("rows", expanding=True)))  # type: ignore[union-attr]
+
+
+def _item(contact: Contact, row: Row[Any], codes: dict[tuple[int, int], str]) -> ReminderItem:
+    """One task line of a reminder."""
+    escalation = row.kind == "escalation"
+    return ReminderItem(
+        code="" if escalation else codes[(contact.id, row.occurrence_id)],  # type: ignore[index]
+        plan_label=f"Kế hoạch {row.number or row.code}",
+        task_key=row.key,
+        task_title=row.title,
+        unit_name=row.name,
+        due_date=row.due_date,
+        due_kind=row.due_kind,
+        escalation=escalation,
+        status=row.status,
+        percent=row.percent,
+    )
 
 
 def _pid_alive(pid: int) -> bool:

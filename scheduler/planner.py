@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from plans.calendar import Calendar, default_calendar
 from plans.importer import extend_horizons
-from plans.policy import ReminderPolicy, latest_due_step, next_step_after
+from plans.policy import ReminderPolicy, Step, due_and_next_step
 from storage.db import insert_ignore, session_scope
 from storage.models import Assignment, Contact, Occurrence, Outbox, Plan, Task, Unit
-from storage.queries import contacts_of_units
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,17 @@ def plan_due_reminders(
 
 
 def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple[int, int]:
-    """Handle up to BATCH occurrences whose next reminder time has come."""
-    rows = session.exec(
-        select(Occurrence, Assignment.unit_id, Task, Plan)
+    """Handle up to BATCH occurrences whose next reminder time has come, in a few statements."""
+    rows = session.execute(
+        select(
+            Occurrence.id,
+            Occurrence.due_date,
+            Occurrence.period,
+            Occurrence.active & Task.active & (Occurrence.status != "done"),
+            Assignment.unit_id,
+            Plan.id,
+            Plan.reminders,
+        )
         .join(Assignment, Assignment.id == Occurrence.assignment_id)
         .join(Task, Task.id == Assignment.task_id)
         .join(Plan, Plan.id == Task.plan_id)
@@ -60,59 +70,85 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
     ).all()
     if not rows:
         return 0, 0
-    unit_ids = {unit_id for _, unit_id, _, _ in rows}
-    contacts = contacts_of_units(session=session, unit_ids=list(unit_ids), role="contact")
+    unit_ids = {row[4] for row in rows}
+    contacts = _contact_ids(session, unit_ids, "contact")
     parents = _parent_ids(session, unit_ids)
-    heads = contacts_of_units(session=session, unit_ids=list(set(parents.values())), role="head")
+    heads = _contact_ids(session, set(parents.values()), "head")
     policies: dict[int, ReminderPolicy] = {}
+    steps: dict[tuple[int, date | None, bool], tuple[Step | None, Step | None]] = {}
     outbox: list[dict[str, Any]] = []
-    for occurrence, unit_id, task, plan in rows:
-        policy = policies.setdefault(plan.id, ReminderPolicy.from_mapping(plan.reminders))
-        open_ = occurrence.active and occurrence.status != "done" and task.active
-        ongoing = occurrence.period == "ongoing"
-        kwargs = {"due": occurrence.due_date, "ongoing": ongoing, "policy": policy}
-        step = latest_due_step(now=now, calendar=calendar, **kwargs) if open_ else None
+    moves: list[dict[str, Any]] = []
+    for occurrence_id, due, period, open_, unit_id, plan_id, reminders in rows:
+        policy = policies.get(plan_id) or policies.setdefault(
+            plan_id, ReminderPolicy.from_mapping(reminders)
+        )
+        ongoing = period == "ongoing"
+        step, nxt = None, None
+        if open_:
+            key = (plan_id, due, ongoing)
+            if key not in steps:
+                steps[key] = due_and_next_step(
+                    due=due, ongoing=ongoing, now=now, policy=policy, calendar=calendar
+                )
+            step, nxt = steps[key]
         if step is not None:
             kind = "checkin" if ongoing else "reminder"
-            for contact in contacts.get(unit_id, []):
-                outbox.append(_row(occurrence, contact, kind, step.name, step.send_at, now))
+            for contact_id in contacts.get(unit_id, ()):
+                outbox.append(_row(occurrence_id, contact_id, kind, step, now))
             if step.escalates(policy):
-                for head in heads.get(parents.get(unit_id, -1), []):
-                    outbox.append(
-                        _row(occurrence, head, "escalation", step.name, step.send_at, now)
-                    )
-        nxt = next_step_after(after=now, calendar=calendar, **kwargs) if open_ else None
-        occurrence.next_reminder_at = nxt.send_at if nxt else None
-        session.add(occurrence)
+                for head_id in heads.get(parents.get(unit_id, -1), ()):
+                    outbox.append(_row(occurrence_id, head_id, "escalation", step, now))
+        moves.append({"occurrence": occurrence_id, "next": nxt.send_at if nxt else None})
+    session.connection().execute(MOVE_NEXT_REMINDER, moves)  # Core executemany, not ORM bulk
     planned = insert_ignore(session, Outbox, outbox)
     logger.debug("planned %s reminders for %s occurrences", planned, len(rows))
     return len(rows), planned
 
 
-def _row(
-    occurrence: Occurrence, contact: Contact, kind: str, step: str, at: datetime, now: datetime
-) -> dict[str, Any]:
+MOVE_NEXT_REMINDER = (
+    update(Occurrence)
+    .where(Occurrence.id == bindparam("occurrence"))  # type: ignore[arg-type]
+    .values(next_reminder_at=bindparam("next"))
+)
+
+
+def _row(occurrence_id: int, contact_id: int, kind: str, step: Step, now: datetime) -> dict:
     """An outbox row; the key makes planning the same step twice a no-op."""
     return {
-        "key": f"{occurrence.id}:{step}:{contact.id}",
-        "contact_id": contact.id,
-        "occurrence_id": occurrence.id,
+        "key": f"{occurrence_id}:{step.name}:{contact_id}",
+        "contact_id": contact_id,
+        "occurrence_id": occurrence_id,
         "kind": kind,
-        "step": step,
-        "planned_for": at,
+        "step": step.name,
+        "planned_for": step.send_at,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
     }
 
 
+def _contact_ids(session: Session, unit_ids: set[int], role: str) -> dict[int, list[int]]:
+    """unit id → ids of its reachable contacts with `role`."""
+    found: dict[int, list[int]] = defaultdict(list)
+    if unit_ids:
+        rows = session.execute(
+            select(Contact.unit_id, Contact.id).where(
+                Contact.unit_id.in_(unit_ids),  # type: ignore[attr-defined]
+                Contact.role == role,
+                Contact.reachable,
+            )
+        )
+        for unit_id, contact_id in rows:
+            found[unit_id].append(contact_id)
+    return found
+
+
 def _parent_ids(session: Session, unit_ids: set[int]) -> dict[int, int]:
     """unit id → its parent unit's id (for escalation)."""
-    units = session.exec(select(Unit).where(Unit.id.in_(unit_ids))).all()  # type: ignore[union-attr]
-    codes = {u.parent_code for u in units if u.parent_code}
-    if not codes:
-        return {}
-    parent_ids = dict(
-        session.exec(select(Unit.code, Unit.id).where(Unit.code.in_(codes))).all()  # type: ignore[attr-defined]
+    parent = aliased(Unit)
+    rows = session.execute(
+        select(Unit.id, parent.id)
+        .join(parent, parent.code == Unit.parent_code)
+        .where(Unit.id.in_(unit_ids))  # type: ignore[union-attr]
     )
-    return {u.id: parent_ids[u.parent_code] for u in units if u.parent_code in parent_ids}  # type: ignore[misc]
+    return {unit_id: parent_id for unit_id, parent_id in rows}  # type: ignore[misc]

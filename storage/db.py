@@ -80,11 +80,8 @@ def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> 
     if not rows:
         return 0
     statement = _insert_ignore_statement(session.get_bind().dialect.name, model)
-    if len(rows) == 1:
-        # One row (every inbound update): a parameterised statement compiled once and cached.
-        result = session.execute(statement, rows[0])
-    else:
-        result = session.execute(statement.values(rows))
+    # One statement compiled once and cached, run for every row (executemany).
+    result = session.connection().execute(statement, rows)
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 

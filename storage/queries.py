@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from storage.models import (
@@ -108,22 +109,25 @@ def ensure_ref_codes(
     taken: dict[int, set[str]] = defaultdict(set)
     for contact, code, _ in rows:
         taken[contact].add(code)
+    fresh: list[dict[str, Any]] = []
     for contact, occurrence, outbox_id in wanted:
         if (contact, occurrence) in codes:
             continue
         code = _fresh_code(taken[contact])
         taken[contact].add(code)
         codes[(contact, occurrence)] = code
-        session.add(
-            MessageRef(
-                code=code,
-                contact_id=contact,
-                occurrence_id=occurrence,
-                outbox_id=outbox_id,
-                created_at=now,
-            )
+        fresh.append(
+            {
+                "code": code,
+                "contact_id": contact,
+                "occurrence_id": occurrence,
+                "outbox_id": outbox_id,
+                "created_at": now,
+            }
         )
-    session.flush()
+    if fresh:
+        session.flush()  # pending ORM changes first, then one executemany
+        session.connection().execute(insert(MessageRef), fresh)
     return codes
 
 
