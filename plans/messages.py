@@ -76,6 +76,8 @@ class Sender(Protocol):
 
 def split_text(text: str, limit: int) -> list[str]:
     """Cut a long text into pieces under `limit`, at line breaks where possible."""
+    if len(text) <= limit:
+        return [text.rstrip("\n")]
     pieces: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):

@@ -54,6 +54,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # templates ship with the code: no file check at every render
     )
     env.filters.update(dmy=dmy, num=num, pct=pct, md=md_cell, due=due_text)
     env.globals.update(categories=list(Category), status_labels=STATUS_LABELS)

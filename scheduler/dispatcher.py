@@ -243,7 +243,7 @@ class Dispatcher:
                 return
             break
         # Committed before the next message leaves: a crash repeats at most the one in flight.
-        marks.execute(MARK_SENT, [{"row": i, "at": now, "platform": platform_id} for i in live_ids])
+        marks.execute(MARK_SENT, [{"row": i, "platform": platform_id} for i in live_ids])
         marks.commit()
         result.sent += len(live_ids)
         result.messages += len(messages)
@@ -330,10 +330,11 @@ CLAIM = (
     .where(OUTBOX.c.id == bindparam("row"))
     .values(status="sending", claimed_at=bindparam("at"), claimed_by=bindparam("by"))
 )
+# sent_at is the pass's moment, already stored as claimed_at: no datetime to bind per message.
 MARK_SENT = (
     update(OUTBOX)
     .where(OUTBOX.c.id == bindparam("row"))
-    .values(status="sent", sent_at=bindparam("at"), platform_message_id=bindparam("platform"))
+    .values(status="sent", sent_at=OUTBOX.c.claimed_at, platform_message_id=bindparam("platform"))
 )
 # What a reminder line shows, for the claimed rows (columns, not entities: this runs per row).
 DETAILS = with_occurrence_context(
