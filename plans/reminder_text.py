@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from plans.messages import HTML_CHANNELS, Button, OutgoingMessage
 from plans.render import render
@@ -15,6 +17,7 @@ STATUS_CHOICES = (
     ("3", "⚠️", "Gặp khó khăn"),
 )
 TITLE_LIMIT = 300
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,15 @@ def status_buttons(code: str, *, with_labels: bool) -> tuple[Button, ...]:
 
 
 def reminder_messages(
-    channel: str, items: list[ReminderItem], today: date
-) -> list[OutgoingMessage]:
-    """Render reminders for one contact, split so that each message stays readable."""
+    channel: str, entries: Sequence[tuple[T, ReminderItem]], today: date
+) -> list[tuple[OutgoingMessage, list[T]]]:
+    """Render one contact's reminders, a few tasks a message; each with the keys it covers."""
     size = ITEMS_PER_MESSAGE.get(channel, 5)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    return [_message(channel, chunk, today) for chunk in chunks]
+    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+    return [
+        (_message(channel, [item for _, item in chunk], today), [key for key, _ in chunk])
+        for chunk in chunks
+    ]
 
 
 def _message(channel: str, items: list[ReminderItem], today: date) -> OutgoingMessage:

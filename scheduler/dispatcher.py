@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from plans.clock import local_date
@@ -32,7 +32,13 @@ from plans.reminder_text import ReminderItem, reminder_messages
 from plans.render import render
 from scheduler.digest import render_digest
 from scheduler.ratelimit import RateLimiter
-from storage.db import insert_ignore, is_sqlite, session_scope
+from storage.db import (
+    DriverStatement,
+    driver_connection,
+    insert_ignore,
+    is_sqlite,
+    session_scope,
+)
 from storage.models import (
     Assignment,
     Contact,
@@ -50,6 +56,7 @@ logger = logging.getLogger(__name__)
 REMINDER_KINDS = ("reminder", "checkin", "escalation")
 INLINE_RETRIES = 4  # transient failures retried inside one pass before the row waits for the next
 LONG_WAIT = 60.0  # a 429 asking for longer than this is left to a later pass
+RETRY_LATER = timedelta(minutes=25)  # after INLINE_RETRIES failures, the row waits this long
 FOREIGN_LEASE = timedelta(minutes=10)  # rows claimed by a process on another host
 CLAIM_ROWS = 500  # rows claimed at once; unsent claims of a dead process are reclaimed
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
@@ -86,11 +93,15 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Job:
-    """A claimed message, rendered and ready to send."""
+    """A claimed message, rendered: its parts, each with the rows marked sent once it is out."""
 
     contact: Contact
-    messages: list[OutgoingMessage]
-    row_ids: list[int]
+    parts: list[tuple[OutgoingMessage, list[int]]]
+
+    @property
+    def row_ids(self) -> list[int]:
+        """Every row of the job."""
+        return [i for _, ids in self.parts for i in ids]
 
 
 class Dispatcher:
@@ -117,6 +128,7 @@ class Dispatcher:
         self.sleep = sleep
         self.on_sent = on_sent
         self.worker = worker_identity()
+        self.mark_sent = DriverStatement.compile(MARK_SENT, engine.dialect)
 
     async def dispatch(self, *, now: datetime, limit: int | None = None) -> DispatchResult:
         """Send everything pending whose time has come (outside quiet hours)."""
@@ -126,11 +138,11 @@ class Dispatcher:
         self._reclaim_abandoned(now)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def deliver(job: Job, marks: Connection) -> None:
+        async def deliver(job: Job, marks: Any) -> None:
             async with gate:
                 await self._deliver(job, now, result, marks)
 
-        with self.engine.connect() as marks:  # one connection records every sent message
+        with driver_connection(self.engine) as marks:  # records every sent message
             while limit is None or result.messages < limit:
                 jobs = self._claim(now, result)
                 if not jobs:
@@ -199,55 +211,65 @@ class Dispatcher:
             ]
             if rows:
                 session.connection().execute(
-                    CLAIM, [{"row": row.id, "at": now, "by": self.worker} for row in rows]
+                    CLAIM, {"rows": [row.id for row in rows], "at": now, "by": self.worker}
                 )
             return self._render_batch(session, batch, now, result)
 
-    async def _deliver(
-        self, job: Job, now: datetime, result: DispatchResult, marks: Connection
-    ) -> None:
-        """Send one rendered message, then record what happened."""
-        claimed, messages, live_ids = job, job.messages, job.row_ids
-        sender = self.senders[claimed.contact.channel]
-        attempt = 0
-        while True:
+    async def _deliver(self, job: Job, now: datetime, result: DispatchResult, marks: Any) -> None:
+        """Send a job part by part; each part's rows are marked sent as soon as it is out."""
+        for index, (message, row_ids) in enumerate(job.parts):
             try:
-                platform_id = None
-                for message in messages:
-                    await self.limiter.wait(f"{claimed.contact.channel}:{claimed.contact.chat_id}")
-                    platform_id = await sender.send(claimed.contact.chat_id, message)
-                    if self.on_sent:
-                        self.on_sent(claimed.contact, message)
+                platform_id = await self._send(job.contact, message, result)
             except RetryAfter as exc:
-                attempt += 1
-                result.retried += 1
-                if exc.seconds <= LONG_WAIT and attempt <= INLINE_RETRIES:
-                    await self.sleep(exc.seconds)
-                    continue
-                self._defer(live_ids, now + timedelta(seconds=exc.seconds), str(exc))
+                self._defer(job.parts[index:], now + timedelta(seconds=exc.seconds), str(exc))
                 result.deferred += 1
                 return
             except Unreachable as exc:
-                self._mark_unreachable(claimed, live_ids, now, str(exc))
+                self._mark_unreachable(job.contact, job.row_ids, now, str(exc))
                 result.unreachable += 1
                 return
             except SendError as exc:
-                attempt += 1
-                result.retried += 1
-                if attempt <= INLINE_RETRIES:
-                    await self.sleep(0.2 * 2 ** (attempt - 1))
-                    continue
-                self._defer(live_ids, now + timedelta(minutes=5 * attempt), str(exc))
+                self._defer(job.parts[index:], now + RETRY_LATER, str(exc))
                 result.deferred += 1
                 result.errors.append(str(exc))
                 return
-            break
-        # Committed before the next message leaves: a crash repeats at most the one in flight.
-        marks.execute(MARK_SENT, [{"row": i, "platform": platform_id} for i in live_ids])
-        marks.commit()
-        result.sent += len(live_ids)
-        result.messages += len(messages)
-        result.by_channel[claimed.contact.channel] += len(messages)
+            # Committed before the next message leaves: a crash repeats at most the one in flight.
+            for row_id in row_ids:
+                self.mark_sent.execute(marks, {"row": row_id, "platform": platform_id})
+            marks.commit()
+            result.sent += len(row_ids)
+            result.messages += 1
+            result.by_channel[job.contact.channel] += 1
+
+    async def _send(
+        self, contact: Contact, message: OutgoingMessage, result: DispatchResult
+    ) -> str | None:
+        """Send one message, waiting out short 429s and retrying transient failures a few times."""
+        sender = self.senders[contact.channel]
+        attempt = 0
+        while True:
+            await self.limiter.wait(f"{contact.channel}:{contact.chat_id}")
+            try:
+                platform_id = await sender.send(contact.chat_id, message)
+            except RetryAfter as exc:
+                attempt += 1
+                result.retried += 1
+                if exc.seconds > LONG_WAIT or attempt > INLINE_RETRIES:
+                    raise
+                await self.sleep(exc.seconds)
+                continue
+            except Unreachable:
+                raise
+            except SendError:
+                attempt += 1
+                result.retried += 1
+                if attempt > INLINE_RETRIES:
+                    raise
+                await self.sleep(0.2 * 2 ** (attempt - 1))
+                continue
+            if self.on_sent:
+                self.on_sent(contact, message)
+            return platform_id
 
     def _render_batch(
         self, session: Session, batch: list[Claimed], now: datetime, result: DispatchResult
@@ -275,22 +297,27 @@ class Dispatcher:
                 )
                 if sender.channel not in HTML_CHANNELS:
                     digest = [replace(m, text=to_plain(m.text)) for m in digest]
-                jobs.append(Job(claimed.contact, digest, list(claimed.row_ids)))
+                # The row counts as sent with the digest's last part (its chart follows the text).
+                parts = [(m, []) for m in digest[:-1]] + [(digest[-1], list(claimed.row_ids))]
+                jobs.append(Job(claimed.contact, parts))
                 continue
             if claimed.kind != "reminder":
                 message = OutgoingMessage(text=claimed.text or "")
-                jobs.append(Job(claimed.contact, [message], list(claimed.row_ids)))
+                jobs.append(Job(claimed.contact, [(message, list(claimed.row_ids))]))
                 continue
             live = [i for i in claimed.row_ids if i in details and i not in dead]
             live.sort(key=lambda i: (details[i].due_date or date.max, details[i].position))
-            items = [_item(claimed.contact, details[i], codes) for i in live]
-            if items:
-                messages = reminder_messages(sender.channel, items, local_date(now))
-                jobs.append(Job(claimed.contact, messages, live))
+            entries = [(i, _item(claimed.contact, details[i], codes)) for i in live]
+            if entries:
+                parts = reminder_messages(sender.channel, entries, local_date(now))
+                jobs.append(Job(claimed.contact, parts))
         return jobs
 
-    def _defer(self, row_ids: list[int], until: datetime, error: str) -> None:
-        """Put rows back to pending for a later pass."""
+    def _defer(
+        self, parts: list[tuple[OutgoingMessage, list[int]]], until: datetime, error: str
+    ) -> None:
+        """Put the rows of the parts not sent back to pending for a later pass."""
+        row_ids = [i for _, ids in parts for i in ids]
         with session_scope(self.engine) as session:
             session.execute(
                 update(Outbox)
@@ -305,12 +332,12 @@ class Dispatcher:
             )
 
     def _mark_unreachable(
-        self, claimed: Job, row_ids: list[int], now: datetime, error: str
+        self, unreachable: Contact, row_ids: list[int], now: datetime, error: str
     ) -> None:
         """403: stop writing to this chat and tell the coordinators, once."""
-        logger.warning("contact %s unreachable on %s", claimed.contact.id, claimed.contact.channel)
+        logger.warning("contact %s unreachable on %s", unreachable.id, unreachable.channel)
         with session_scope(self.engine) as session:
-            contact = session.get(Contact, claimed.contact.id)
+            contact = session.get(Contact, unreachable.id)
             assert contact is not None
             contact.reachable = False
             session.add(contact)
@@ -327,7 +354,7 @@ class Dispatcher:
 
 CLAIM = (
     update(OUTBOX)
-    .where(OUTBOX.c.id == bindparam("row"))
+    .where(OUTBOX.c.id.in_(bindparam("rows", expanding=True)))
     .values(status="sending", claimed_at=bindparam("at"), claimed_by=bindparam("by"))
 )
 # sent_at is the pass's moment, already stored as claimed_at: no datetime to bind per message.

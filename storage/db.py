@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.sql import Executable
 from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -96,3 +98,54 @@ def _insert_ignore_statement(dialect: str, model: type) -> Any:
     table = model.__table__  # type: ignore[attr-defined]
     # psycopg's rowcount for an INSERT is lost unless asked for (SQLite keeps it anyway).
     return insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A Core statement compiled once to the driver's SQL, for statements run once per message.
+
+    It runs on a `driver_connection`, past SQLAlchemy's per-call machinery, so its values must
+    be plain integers and strings (no datetimes, no JSON).
+    """
+
+    sql: str
+    order: tuple[str, ...] | None  # parameter names in order (positional styles), else None
+    fixed: dict[str, Any]  # values written into the statement itself (literals in `values()`)
+
+    @classmethod
+    def compile(cls, statement: Executable, dialect: Dialect) -> DriverStatement:
+        """Compile `statement` for `dialect`."""
+        compiled = statement.compile(dialect=dialect)
+        order = tuple(compiled.positiontup) if compiled.positiontup else None
+        return cls(compiled.string, order, dict(compiled.params))
+
+    def execute(self, connection: Any, values: dict[str, Any]) -> None:
+        """Run the statement with `values` on a driver connection (commit is the caller's)."""
+        params = {**self.fixed, **values}
+        cursor = connection.cursor()
+        try:
+            cursor.execute(
+                self.sql, tuple(params[name] for name in self.order) if self.order else params
+            )
+        finally:
+            cursor.close()
+
+
+@contextmanager
+def driver_connection(engine: Engine) -> Iterator[Any]:
+    """A pooled DBAPI connection where writes open a transaction that `commit()` ends.
+
+    That is psycopg's own behaviour; SQLite's connections are in autocommit mode for
+    SQLAlchemy's sake, so this one opens BEGIN IMMEDIATE before a write while it is lent out.
+    """
+    connection = engine.raw_connection()
+    sqlite = is_sqlite(engine)
+    try:
+        if sqlite:
+            connection.driver_connection.isolation_level = "IMMEDIATE"  # type: ignore[union-attr]
+        yield connection
+    finally:
+        connection.rollback()  # nothing uncommitted survives a failure
+        if sqlite:
+            connection.driver_connection.isolation_level = None  # type: ignore[union-attr]
+        connection.close()
