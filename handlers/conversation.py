@@ -6,6 +6,7 @@ import logging
 import re
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -46,6 +47,10 @@ DK_RE = re.compile(r"^dk\s+(\S+)\s*$", re.IGNORECASE)
 STATUS_DATA_RE = re.compile(r"^s:([A-Z2-9]{3,8}):([123])$")
 COMMANDS = {"start", "help", "viec", "baocao", "status", "huy", "xacnhan"}
 SKIP_WORDS = {"bo qua", "skip", "khong", "-"}
+# Built once: every update runs it.
+CHAT_CONTACTS = select(Contact).where(
+    Contact.channel == bindparam("channel"), Contact.chat_id == bindparam("chat_id")
+)
 
 
 def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Outcome:
@@ -91,9 +96,7 @@ def handle(session: Session, incoming: Incoming, *, now: datetime) -> Outcome:
     if start and start.group(1):
         return Outcome(messages=(redeem_invite(session, incoming, start.group(1), now=now),))
     contacts = list(
-        session.exec(
-            select(Contact).where(Contact.channel == ch, Contact.chat_id == incoming.chat_id)
-        )
+        session.scalars(CHAT_CONTACTS, {"channel": ch, "chat_id": incoming.chat_id})
     )
     if not contacts:
         popup = "Bạn chưa đăng ký." if incoming.button_data else None

@@ -7,7 +7,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from storage.models import Assignment, Contact, MessageRef, Occurrence, Report, Task, Unit
@@ -20,6 +21,18 @@ STATUS_LABELS = {
     "blocked": "Gặp khó khăn",
 }
 NOTE_LIMIT = 2000
+OCCURRENCE = Occurrence.__table__  # type: ignore[attr-defined]
+SUMMARY = (
+    update(OCCURRENCE)
+    .where(OCCURRENCE.c.id == bindparam("occurrence"))
+    .values(
+        status=bindparam("status"),
+        percent=bindparam("percent"),
+        reported_at=bindparam("reported_at"),
+        done_at=bindparam("done_at"),
+    )
+)
+SUMMARY_DONE = SUMMARY.values(next_reminder_at=None)
 
 
 class ReportRefused(Exception):
@@ -62,11 +75,17 @@ def open_items(session: Session, contact: Contact, *, limit: int = 50) -> list[O
     return [OpenItem(*row) for row in rows]
 
 
+@cache
+def _item_by_code() -> Any:
+    """The statement behind `item_by_code`, built once (every coded reply runs it)."""
+    return _ref_items().where(
+        MessageRef.contact_id == bindparam("contact"), MessageRef.code == bindparam("code")
+    )
+
+
 def item_by_code(session: Session, contact: Contact, code: str) -> OpenItem | None:
     """The contact's occurrence behind a short code, open or not."""
-    row = session.exec(
-        _ref_items().where(MessageRef.contact_id == contact.id, MessageRef.code == code.upper())
-    ).first()
+    row = session.execute(_item_by_code(), {"contact": contact.id, "code": code.upper()}).first()
     return OpenItem(*row) if row else None
 
 
@@ -123,14 +142,20 @@ def record_report(
     # the statement itself. The caller gets the stored values back.
     inserted = session.execute(insert(Report.__table__), values)  # type: ignore[attr-defined]
     report = Recorded(id=inserted.inserted_primary_key[0], **values)  # type: ignore[arg-type]
-    occurrence.status = status
-    occurrence.percent = percent
-    occurrence.reported_at = now
-    occurrence.done_at = now if status == "done" else None
+    summary: dict[str, Any] = {
+        "status": status,
+        "percent": percent,
+        "reported_at": now,
+        "done_at": now if status == "done" else None,
+    }
+    # One Core statement as well, and the loaded occurrence kept in step without a flush.
+    session.connection().execute(
+        SUMMARY_DONE if status == "done" else SUMMARY, {**summary, "occurrence": occurrence.id}
+    )
     if status == "done":
-        occurrence.next_reminder_at = None
-    session.add(occurrence)
-    session.flush()
+        summary["next_reminder_at"] = None  # a done occurrence is never reminded again
+    for name, value in summary.items():
+        set_committed_value(occurrence, name, value)
     return report
 
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam, delete
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
 from storage.models import ChatState
+
+STATE = ChatState.__table__  # type: ignore[attr-defined]
+CLEAR = delete(STATE).where(
+    STATE.c.channel == bindparam("channel"), STATE.c.chat_id == bindparam("chat_id")
+)
 
 
 def get_state(session: Session, channel: str, chat_id: str) -> dict[str, Any]:
@@ -31,6 +38,8 @@ def set_state(
 
 def clear_state(session: Session, channel: str, chat_id: str) -> None:
     """Forget the chat's pending step."""
-    row = session.get(ChatState, (channel, chat_id))
-    if row is not None:
-        session.delete(row)
+    loaded = session.identity_map.get(identity_key(ChatState, (channel, chat_id)))
+    if loaded is not None:
+        session.delete(loaded)  # keeps the session's copy in step
+    else:  # one statement, nothing loaded (every coded reply comes through here)
+        session.connection().execute(CLEAR, {"channel": channel, "chat_id": chat_id})
