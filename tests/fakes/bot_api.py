@@ -31,6 +31,7 @@ class Fault:
     retry_after: int = 1
     seconds: float = 0.0
     times: int = 1
+    after: int = 0  # matching sends that go through before the fault strikes
 
 
 @dataclass
@@ -59,6 +60,9 @@ class FakeBotApi(LoopbackServer):
         with self._lock:
             for fault in self.faults:
                 if fault.times > 0 and fault.chat_id in (None, chat_id):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     return fault
         return None

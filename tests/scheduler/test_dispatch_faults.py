@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,31 @@ async def test_reminders_for_one_contact_are_combined(
     await make_dispatcher(engine, api, []).dispatch(now=NOW)
     (text,) = api.texts_for(world.school_chats["THCS_0001"])
     assert "Nhiệm vụ 1:" in text and "Nhiệm vụ 2:" in text
+
+
+async def test_a_long_reminder_goes_part_by_part_and_a_failed_part_never_repeats_the_first(
+    engine: Engine, tmp_path: Path, api: FakeBotApi
+) -> None:
+    tasks = [(str(n), "TRUONG", "30/11/2026") for n in range(1, 11)]  # 10 tasks: 8 + 2 per message
+    world = build_world(
+        engine, tmp_path, now=local_time("2026-11-02 09:00"), schools=1, tasks=tasks
+    )
+    chat = world.school_chats["THCS_0001"]
+    api.faults = [Fault("429", chat_id=chat, retry_after=600, after=1)]  # the second part waits
+    plan_due_reminders(engine, now=NOW)
+    dispatcher = make_dispatcher(engine, api, [])
+    first = await dispatcher.dispatch(now=NOW)
+    assert (first.sent, first.messages, first.deferred) == (8, 1, 1)
+    (part_one,) = api.texts_for(chat)
+    assert "Nhiệm vụ 8:" in part_one and "Nhiệm vụ 9:" not in part_one
+    with Session(engine) as session:
+        rows = session.exec(select(Outbox)).all()
+    assert sorted(r.status for r in rows) == ["pending"] * 2 + ["sent"] * 8
+    retry_at = max(r.next_attempt_at for r in rows)
+    assert retry_at >= NOW + timedelta(seconds=600)
+    assert len({r.platform_message_id for r in rows if r.status == "sent"}) == 1
+    second = await dispatcher.dispatch(now=retry_at)
+    assert (second.sent, second.messages) == (2, 1)
+    assert api.texts_for(chat)[0] == part_one and len(api.texts_for(chat)) == 2
+    last = api.texts_for(chat)[1]
+    assert "Nhiệm vụ 9:" in last and "Nhiệm vụ 10:" in last and "Nhiệm vụ 1:" not in last
