@@ -23,6 +23,7 @@ from bench.database import backend, bench_database
 from bench.population import populate
 from bot.http_transport import AiohttpRequest
 from bot.telegram_channel import TelegramSender
+from plans.calendar import default_calendar
 from plans.clock import at_local
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
@@ -64,6 +65,7 @@ async def _measure(engine: Engine, reminders: int, concurrency: int) -> dict[str
     """Time planning and dispatching on a prepared engine."""
     migrate(engine)
     populate(engine, units=reminders, due=date(2026, 11, 30), next_reminder_at=NOW)
+    default_calendar()  # read once per process (holiday files), like the Bot's initialisation
     api, url = start_fake_api()
     try:
         bot = Bot("123:BENCH", base_url=url, request=AiohttpRequest())
