@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TypeVar
 
 from plans.messages import HTML_CHANNELS, Button, OutgoingMessage
-from plans.render import render
+from plans.render import parts, render
 
 ITEMS_PER_MESSAGE = {"telegram": 8, "zalo": 3}
 STATUS_CHOICES = (
@@ -39,12 +40,22 @@ class ReminderItem:
         """Days until the due date (negative when overdue)."""
         return None if self.due_date is None else (self.due_date - today).days
 
+    def due_line(self, today: date) -> str:
+        """"Hạn: 30/11/2026 (còn 7 ngày)", as `_due.j2` words it."""
+        return _due_line(self.due_date, today)
+
     @property
     def short_title(self) -> str:
         """The task title cut to a readable length."""
         if len(self.task_title) <= TITLE_LIMIT:
             return self.task_title
         return self.task_title[: TITLE_LIMIT - 1].rstrip() + "…"
+
+
+@lru_cache(maxsize=1024)  # every reminder of a moment shares a few due dates and one day
+def _due_line(due_date: date | None, today: date) -> str:
+    """The due line of a reminder, rendered once per due date and day."""
+    return str(parts("_due.j2").due_line(due_date, today))
 
 
 def status_data(code: str, choice: str) -> str:
