@@ -95,9 +95,7 @@ def handle(session: Session, incoming: Incoming, *, now: datetime) -> Outcome:
     start = START_RE.match(text) or DK_RE.match(text)
     if start and start.group(1):
         return Outcome(messages=(redeem_invite(session, incoming, start.group(1), now=now),))
-    contacts = list(
-        session.scalars(CHAT_CONTACTS, {"channel": ch, "chat_id": incoming.chat_id})
-    )
+    contacts = list(session.scalars(CHAT_CONTACTS, {"channel": ch, "chat_id": incoming.chat_id}))
     if not contacts:
         popup = "Bạn chưa đăng ký." if incoming.button_data else None
         return Outcome(messages=(message(ch, "howto"),), popup=popup)

@@ -36,12 +36,8 @@ class ReminderItem:
     status: str = "none"
     percent: int | None = None
 
-    def days_left(self, today: date) -> int | None:
-        """Days until the due date (negative when overdue)."""
-        return None if self.due_date is None else (self.due_date - today).days
-
     def due_line(self, today: date) -> str:
-        """"Hạn: 30/11/2026 (còn 7 ngày)", as `_due.j2` words it."""
+        """The due line the contact reads («Hạn: 30/11/2026 (còn 7 ngày)»), worded by _due.j2."""
         return _due_line(self.due_date, today)
 
     @property

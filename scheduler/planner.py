@@ -53,12 +53,12 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
     """Handle up to BATCH occurrences whose next reminder time has come, in a few statements."""
     rows = session.execute(
         select(
-            Occurrence.id,
+            Occurrence.id.label("occurrence_id"),  # type: ignore[union-attr]
             Occurrence.due_date,
             Occurrence.period,
-            Occurrence.active & Task.active & (Occurrence.status != "done"),
+            (Occurrence.active & Task.active & (Occurrence.status != "done")).label("open"),
             Assignment.unit_id,
-            Plan.id,
+            Plan.id.label("plan_id"),  # type: ignore[union-attr]
             Plan.reminders,
         )
         .join(Assignment, Assignment.id == Occurrence.assignment_id)
@@ -70,7 +70,7 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
     ).all()
     if not rows:
         return 0, 0
-    unit_ids = {row[4] for row in rows}
+    unit_ids = {row.unit_id for row in rows}
     contacts = _contact_ids(session, unit_ids, "contact")
     parents = _parent_ids(session, unit_ids)
     heads = _contact_ids(session, set(parents.values()), "head")
@@ -79,9 +79,9 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
     outbox: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
     for occurrence_id, due, period, open_, unit_id, plan_id, reminders in rows:
-        policy = policies.get(plan_id) or policies.setdefault(
-            plan_id, ReminderPolicy.from_mapping(reminders)
-        )
+        if plan_id not in policies:
+            policies[plan_id] = ReminderPolicy.from_mapping(reminders)
+        policy = policies[plan_id]
         ongoing = period == "ongoing"
         step, nxt = None, None
         if open_:

@@ -13,7 +13,6 @@ from sqlmodel import Session, select
 
 from storage.models import (
     Assignment,
-    Contact,
     GroupMember,
     MessageRef,
     Occurrence,
@@ -54,25 +53,6 @@ def unit_groups(*, session: Session) -> dict[int, list[str]]:
 def plan_by_code(*, session: Session, code: str) -> Plan | None:
     """A plan by its code."""
     return session.exec(select(Plan).where(Plan.code == code)).first()
-
-
-def contacts_of_units(
-    *, session: Session, unit_ids: Sequence[int], role: str
-) -> dict[int, list[Contact]]:
-    """Reachable contacts with `role` for each unit id."""
-    found: dict[int, list[Contact]] = defaultdict(list)
-    if not unit_ids:
-        return found
-    rows = session.exec(
-        select(Contact).where(
-            Contact.unit_id.in_(list(unit_ids)),  # type: ignore[union-attr]
-            Contact.role == role,
-            Contact.reachable,
-        )
-    )
-    for contact in rows:
-        found[contact.unit_id].append(contact)
-    return found
 
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed by hand
