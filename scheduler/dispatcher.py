@@ -159,14 +159,16 @@ class Dispatcher:
         return result
 
     def _reclaim_abandoned(self, now: datetime) -> None:
-        """Rows left 'sending' by a dead process go back to pending."""
+        """Rows left 'sending' by a dead process, or by a pass of ours that failed, go back."""
         host = socket.gethostname()
         with session_scope(self.engine) as session:
             rows = session.exec(select(Outbox).where(Outbox.status == "sending")).all()
             for row in rows:
                 owner_host, _, rest = (row.claimed_by or "").partition(":")
                 pid = rest.partition(":")[0]
-                if owner_host == host and pid.isdigit():
+                if row.claimed_by == self.worker:  # passes never overlap: an earlier one failed
+                    abandoned = True
+                elif owner_host == host and pid.isdigit():
                     abandoned = not _pid_alive(int(pid))
                 else:
                     abandoned = row.claimed_at is None or row.claimed_at < now - FOREIGN_LEASE

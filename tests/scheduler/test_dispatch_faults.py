@@ -14,6 +14,7 @@ from telegram import Bot
 from bot.http_transport import AiohttpRequest
 from bot.telegram_channel import TelegramSender
 from handlers.texts import to_plain
+from plans.messages import OutgoingMessage
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
 from scheduler.ratelimit import unlimited
@@ -156,3 +157,36 @@ async def test_a_long_reminder_goes_part_by_part_and_a_failed_part_never_repeats
     assert api.texts_for(chat)[0] == part_one and len(api.texts_for(chat)) == 2
     last = api.texts_for(chat)[1]
     assert "Nhiệm vụ 9:" in last and "Nhiệm vụ 10:" in last and "Nhiệm vụ 1:" not in last
+
+
+class BrokenOnce:
+    """A sender whose second message fails with an error nobody expected, once."""
+
+    channel = "telegram"
+    max_text = 4096
+
+    def __init__(self) -> None:
+        self.delivered: list[str] = []
+        self.failed = False
+
+    async def send(self, chat_id: str, message: OutgoingMessage) -> str | None:
+        """Deliver, except for one surprise."""
+        if len(self.delivered) == 1 and not self.failed:
+            self.failed = True
+            raise RuntimeError("a bug in a channel adapter")
+        self.delivered.append(chat_id)
+        return str(len(self.delivered))
+
+
+async def test_a_pass_that_fails_leaves_nothing_stuck_for_the_next(
+    engine: Engine, tmp_path: Path
+) -> None:
+    world = build_world(engine, tmp_path, now=local_time("2026-11-02 09:00"), schools=3)
+    plan_due_reminders(engine, now=NOW)
+    sender = BrokenOnce()
+    dispatcher = Dispatcher(engine, {"telegram": sender}, limiter=unlimited())
+    with pytest.raises(RuntimeError):
+        await dispatcher.dispatch(now=NOW)
+    assert len(sender.delivered) == 1
+    await dispatcher.dispatch(now=NOW)  # the same running process, its next minute
+    assert sorted(sender.delivered) == sorted(world.school_chats.values())
