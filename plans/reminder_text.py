@@ -83,7 +83,8 @@ def _message(channel: str, items: list[ReminderItem], today: date) -> OutgoingMe
     """One message for up to a chunk of items."""
     html = channel in HTML_CHANNELS
     template = "reminder.html.j2" if html else "reminder.txt.j2"
-    text = render(template, items=items, today=today, choices=STATUS_CHOICES).strip()
+    reportable = any(not item.escalation for item in items)  # a head's copy asks for nothing
+    text = render(template, items=items, today=today, reportable=reportable).strip()
     if not html:
         return OutgoingMessage(text=text)
     rows = tuple(

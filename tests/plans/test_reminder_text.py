@@ -43,6 +43,13 @@ def test_telegram_text_is_escaped_html_with_buttons_and_zalo_text_has_reply_code
     assert "<trường học> & báo cáo" in zalo and "A7K 1 (xong)" in zalo
 
 
+def test_a_heads_escalation_copy_asks_for_no_answer() -> None:
+    ((message, _),) = reminder_messages("telegram", [(1, replace(ITEM, escalation=True))], TODAY)
+    assert "Chưa hoàn thành — báo cáo lãnh đạo" in to_plain(message.text)
+    assert "Chọn trạng thái" not in message.text and message.buttons == ()
+    assert "Chọn trạng thái" in reminder_messages("telegram", [(1, ITEM)], TODAY)[0][0].text
+
+
 def test_many_tasks_split_into_messages_each_with_its_own_rows() -> None:
     items = [(n, replace(ITEM, code=f"C{n:02d}", task_key=str(n))) for n in range(1, 11)]
     parts = reminder_messages("telegram", items, TODAY)
