@@ -206,21 +206,22 @@ def _closing_conversations(sim: Simulation, now: datetime) -> None:
     coordinator = next(
         c for c, (u, r) in zip(sim.names, CAST, strict=True) if (u, r) == ("PGDDT", "coordinator")
     )
-    for chat_id, text in (
-        (head, "status"),
-        (head, "status KH-GDDT-2023"),
-        (coordinator, "xacnhan"),
-    ):
+
+    def converse(chat_id: str, text: str) -> list[str]:
+        """Say `text` from a chat and print what the bot answers."""
         sim.console.rule(f"💬 {sim.names[chat_id]}: {text}", align="left")
-        for answer in sim.say(chat_id, text, now):
+        answers = sim.say(chat_id, text, now)
+        for answer in answers:
             sim.console.print(answer, markup=False)
-    claims = re.findall(r"^(\d+)\. ", "\n".join(sim.say(coordinator, "xacnhan", now)), re.M)
+        return answers
+
+    converse(head, "status")
+    converse(head, "status KH-GDDT-2023")
+    claims = re.findall(r"^(\d+)\. ", "\n".join(converse(coordinator, "xacnhan")), re.M)
     if claims:
-        answer = sim.say(coordinator, f"xacnhan ok {claims[0]}", now)
-        sim.console.print(f"✅ {answer[0]}", markup=False)
+        converse(coordinator, f"xacnhan ok {claims[0]}")
     if len(claims) > 1:
-        answer = sim.say(coordinator, f"xacnhan tralai {claims[1]} Thiếu biên bản kèm theo", now)
-        sim.console.print(f"↩️ {answer[0]}", markup=False)
+        converse(coordinator, f"xacnhan tralai {claims[1]} Thiếu biên bản kèm theo")
 
 
 def _write_reports(engine: Engine, at: date, folder: Path, console: Console) -> list[Path]:

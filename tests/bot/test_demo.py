@@ -1,0 +1,45 @@
+"""`make demo`, the product's front door: a simulated month with no token and no set-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from docx import Document
+from openpyxl import load_workbook
+
+from tests.e2e.dondoc_process import DONDOC, ROOT
+
+
+def test_demo_simulates_a_month_and_writes_the_reports(tmp_path: Path) -> None:
+    # Nothing configured: no token, no database URL, whatever the developer's shell holds.
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "DONDOC_"))
+    }
+    out = tmp_path / "demo"
+    result = subprocess.run(
+        [*DONDOC, "demo", "--out", str(out)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout
+    assert shown.count("🔔 Nhắc việc") >= 20  # reminders arrive as the clock advances
+    registrations = shown.split("Người dùng mô phỏng")[1].split("📅")[0]
+    assert registrations.count("✅") == 20  # twenty people register through real invites
+    assert "Đã xác nhận hoàn thành" in shown and "Đã trả lại báo cáo" in shown
+    reports = sorted(p.name for p in (out / "reports").iterdir())
+    assert reports == sorted(
+        f"bao-cao-{plan}.{ext}"
+        for plan in ("KH-315-HU", "KH-GDDT-2023")
+        for ext in ("md", "html", "docx", "xlsx")
+    )
+    assert f"Xong: 8 tệp báo cáo trong {out / 'reports'}." in shown
+    docx = Document(str(out / "reports" / "bao-cao-KH-GDDT-2023.docx"))
+    assert any(p.text.strip() == "BÁO CÁO" for p in docx.paragraphs)
+    sheet = load_workbook(out / "reports" / "bao-cao-KH-GDDT-2023.xlsx").active
+    assert sheet is not None and sheet.max_row > 10
