@@ -130,7 +130,7 @@ class Dispatcher:
         self.worker = worker_identity()
         self.mark_sent = DriverStatement.compile(MARK_SENT, engine.dialect)
 
-    async def dispatch(self, *, now: datetime, limit: int | None = None) -> DispatchResult:
+    async def dispatch(self, *, now: datetime) -> DispatchResult:
         """Send everything pending whose time has come (outside quiet hours)."""
         result = DispatchResult()
         if in_quiet_hours(now) or not self.senders:
@@ -143,7 +143,7 @@ class Dispatcher:
                 await self._deliver(job, now, result, marks)
 
         with driver_connection(self.engine) as marks:  # records every sent message
-            while limit is None or result.messages < limit:
+            while True:
                 jobs = self._claim(now, result)
                 if not jobs:
                     break
