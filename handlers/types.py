@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from plans.characters import storable
 from plans.messages import OutgoingMessage
 
 MAX_INCOMING_TEXT = 4096
-# Control characters (except tab and newline), lone surrogates and XML non-characters: no
-# database text column, DOCX or XLSX cell can hold them, and no person typed them.
-UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
-def storable(text: str) -> str:
-    """The text without the characters no store or report format accepts."""
-    return UNSTORABLE.sub("", text)
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from plans.characters import UNSTORABLE
 from plans.errors import InputFileError, Problem
 
 Pointer = tuple[str | int, ...]
@@ -59,7 +61,27 @@ def read_yaml(path: Path) -> SourceDoc:
     doc = SourceDoc(path=path, data=data)
     if node is not None:
         _index_lines(node, (), doc.lines)
+    problems = [
+        doc.problem(pointer, "có ký tự điều khiển không hợp lệ")
+        for pointer, value in _strings(data, ())
+        if UNSTORABLE.search(value)
+    ]
+    if problems:  # e.g. "\x01" or "\0" escapes in a quoted string
+        raise InputFileError(problems)
     return doc
+
+
+def _strings(data: Any, pointer: Pointer) -> Iterator[tuple[Pointer, str]]:
+    """Every string of parsed YAML (keys and values) with where it is."""
+    if isinstance(data, str):
+        yield pointer, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(key, (*pointer, key))
+            yield from _strings(value, (*pointer, key))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            yield from _strings(item, (*pointer, index))
 
 
 def _index_lines(node: yaml.Node, pointer: Pointer, lines: dict[Pointer, int]) -> None:
@@ -89,10 +111,18 @@ def read_csv(path: Path, columns: tuple[str, ...]) -> SourceDoc:
                 )
             rows: list[dict[str, str]] = []
             lines: dict[Pointer, int] = {(): 1}
+            problems: list[Problem] = []
             for row in reader:
                 index = len(rows)
                 rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
                 lines[(index,)] = reader.line_num
+                problems += [
+                    Problem(str(path), reader.line_num, column, "có ký tự điều khiển không hợp lệ")
+                    for column, value in rows[-1].items()
+                    if UNSTORABLE.search(value)
+                ]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputFileError([Problem(str(path), None, "-", f"không đọc được tệp: {exc}")]) from exc
+    if problems:
+        raise InputFileError(problems)
     return SourceDoc(path=path, data=rows, lines=lines)

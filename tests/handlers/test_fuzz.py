@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from handlers.reply_parser import parse_bare_choice, parse_coded_reply, parse_reply
-from handlers.types import storable
+from plans.characters import storable
 from storage.models import Contact, Report
 from tests.handlers.conftest import Chat, Scene
 

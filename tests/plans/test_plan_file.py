@@ -65,6 +65,7 @@ def test_alias_resolves_to_unit_code(tmp_path: Path) -> None:
         ('  - id: "2"', '  - id: "1"', 11, "tasks.id", "trùng"),
         ("partners: [PNV]", "partners: [PNV, XX]", 9, "tasks.partners", "XX"),
         ("code: KH-TEST", "code: KH TEST!", 1, "code", "KH TEST!"),
+        ("title: Rà soát cơ sở", 'title: "Rà\\x01 soát" # cơ sở', 12, "tasks.title", "điều khiển"),
     ],
 )
 def test_each_error_names_line_and_field(

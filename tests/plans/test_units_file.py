@@ -68,6 +68,22 @@ def test_csv_error_names_the_csv_line(tmp_path: Path) -> None:
     assert (problem.line, problem.field) == (3, "name")
 
 
+def test_control_characters_are_refused_with_line_and_field(tmp_path: Path) -> None:
+    # A NUL would stop PostgreSQL; the rest would break the DOCX and XLSX reports later.
+    csv_path = write(
+        tmp_path, "units.csv", "code,name,parent,groups,aliases\nA,Đơn vị A,,,\nB,B\x00\x01,A,,\n"
+    )
+    with pytest.raises(InputFileError) as caught:
+        load_units_file(csv_path)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (3, "name") and "điều khiển" in problem.message
+    yaml_path = write(tmp_path, "units.yaml", 'units:\n  - code: A\n    name: "Đơn vị\\x07 A"\n')
+    with pytest.raises(InputFileError) as caught:
+        load_units_file(yaml_path)
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (3, "units.name")
+
+
 def test_csv_missing_column_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "units.csv", "code,name\nA,Đơn vị A\n")
     with pytest.raises(InputFileError) as caught:
