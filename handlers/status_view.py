@@ -13,28 +13,18 @@ from handlers.types import Outcome
 from plans.clock import local_date
 from plans.digest import build_status_text
 from plans.messages import Button, OutgoingMessage
-from plans.report import ReportError, StatusView, build_status
-from storage.models import Assignment, Contact, Plan, Task, Unit
+from plans.report import ReportError, StatusScope, StatusView, build_status
+from storage.models import Contact, Plan, Unit
 
 DRILL_RE = re.compile(r"^st:(p|u):(\d{1,12})(?::(\d{1,12}))?$")
 MAX_BUTTONS = 8
 
 
-def scope_of(session: Session, contacts: list[Contact]) -> set[str]:
-    """Unit codes the caller may see: a head's unit subtree; a coordinator's plans' units too."""
-    unit_ids = [c.unit_id for c in contacts if c.role in ("head", "coordinator")]
-    codes = set(session.exec(select(Unit.code).where(Unit.id.in_(unit_ids))).all())  # type: ignore[union-attr]
-    plan_ids = coordinated_plan_ids(session, contacts)
-    if plan_ids:
-        assigned = session.exec(
-            select(Unit.code)
-            .join(Assignment, Assignment.unit_id == Unit.id)
-            .join(Task, Task.id == Assignment.task_id)
-            .where(Task.plan_id.in_(plan_ids))  # type: ignore[attr-defined]
-            .distinct()
-        ).all()
-        codes |= set(assigned)
-    return codes
+def scope_of(session: Session, contacts: list[Contact]) -> StatusScope:
+    """What the caller may see: a head's unit and all below it; a coordinator's own plans."""
+    unit_ids = [c.unit_id for c in contacts if c.role == "head"]
+    codes = session.exec(select(Unit.code).where(Unit.id.in_(unit_ids))).all()  # type: ignore[union-attr]
+    return StatusScope(frozenset(codes), frozenset(coordinated_plan_ids(session, contacts)))
 
 
 def status(
@@ -91,7 +81,7 @@ def _answer(
             plan_code=plan_code,
             unit_code=unit_code,
             task_key=task_key,
-            scope_unit_codes=scope_of(session, contacts),
+            scope=scope_of(session, contacts),
         )
     except ReportError as exc:
         return Outcome(messages=(message(channel, "refused", reason=str(exc)),), popup=str(exc))

@@ -285,6 +285,15 @@ def build_report(session: Session, *, plan_code: str, at: date) -> PlanReport:
     )
 
 
+@dataclass(frozen=True)
+class StatusScope:
+    """What a caller may see: units with everything below them in every plan (a head), and
+    whole plans (a coordinator). A chat registered in both ways sees the union."""
+
+    unit_codes: frozenset[str] = frozenset()
+    plan_ids: frozenset[int] = frozenset()
+
+
 def build_status(
     session: Session,
     *,
@@ -292,22 +301,20 @@ def build_status(
     plan_code: str | None = None,
     unit_code: str | None = None,
     task_key: str | None = None,
-    scope_unit_codes: set[str] | None = None,
+    scope: StatusScope | None = None,
 ) -> StatusView:
-    """The /status view; `scope_unit_codes` (and their descendants) bound what is visible."""
+    """The /status view, bounded by the caller's `scope` (None: everything)."""
     plans = [_plan(session, plan_code)] if plan_code else _all_plans(session)
     units = _units(session)
     by_code = {u.code: u for u in units.values()}
-    visible = subtree(units.values(), scope_unit_codes) if scope_unit_codes is not None else None
+    below = subtree(units.values(), scope.unit_codes) if scope is not None else None
     unit: UnitRef | None = None
+    visible = below if scope is not None and not scope.plan_ids else None  # a filter in SQL
     if unit_code is not None:
         unit = by_code.get(unit_code)
         if unit is None:
             raise UnknownUnitError(unit_code)
-        if visible is not None and unit_code not in visible:
-            raise OutOfScopeError(unit_code)
-        chosen = subtree(units.values(), {unit_code})
-        visible = chosen if visible is None else chosen & visible
+        visible = subtree(units.values(), {unit_code})
     unit_ids = {by_code[c].id for c in visible if c in by_code} if visible is not None else None
     headers = {h.id: h for h in (_header(p, by_code) for p in plans)}
     task_ids = _task_ids(session, list(headers), task_key) if task_key else None
@@ -315,6 +322,10 @@ def build_status(
         session, at=at, plan_ids=list(headers), units=units, unit_ids=unit_ids, task_ids=task_ids
     )
     rows = collected.rows
+    if scope is not None and below is not None:
+        rows = [r for r in rows if r.unit.code in below or r.task.plan_id in scope.plan_ids]
+        if unit_code is not None and unit_code not in below and not rows:
+            raise OutOfScopeError(unit_code)
     by_plan: dict[int, list[ReportRow]] = defaultdict(list)
     by_unit: dict[int, list[ReportRow]] = defaultdict(list)
     for row in rows:

@@ -133,6 +133,12 @@ def test_status_for_head_only_and_contact_is_refused(engine: Engine, scene: Scen
     assert any(b.data.startswith("st:u:") for row in drill.messages[0].buttons for b in row)
 
 
+def test_a_coordinator_follows_the_plans_they_coordinate(engine: Engine, scene: Scene) -> None:
+    status = scene.coordinator.send("/status KH-TEST")
+    assert "Tình hình thực hiện" in text_of(status)
+    assert any(b.data.startswith("st:u:") for row in status.messages[0].buttons for b in row)
+
+
 def test_viec_lists_open_tasks_with_buttons(engine: Engine, scene: Scene) -> None:
     outcome = scene.principal.send("/viec")
     assert "Nhiệm vụ đang mở" in text_of(outcome)

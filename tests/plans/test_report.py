@@ -15,6 +15,7 @@ from plans.report import (
     OutOfScopeError,
     PlanReport,
     ReportRow,
+    StatusScope,
     UnknownPlanError,
     UnknownTaskError,
     UnknownUnitError,
@@ -229,15 +230,41 @@ def test_queries_do_not_grow_with_the_plan(
     assert len(statements) == small <= 6
 
 
+def head_of(*codes: str) -> StatusScope:
+    """The scope of a head of these units."""
+    return StatusScope(unit_codes=frozenset(codes))
+
+
 def test_status_scope_is_the_callers_subtree(session: Session, county: County) -> None:
-    view = build_status(session, at=AT, plan_code="KH-T", scope_unit_codes={"PGDDT"})
+    view = build_status(session, at=AT, plan_code="KH-T", scope=head_of("PGDDT"))
     assert {line.unit.code for line in view.units} == {"TH_A", "TH_B"}
     assert view.tally.total == 7
     assert view.rows == []
     with pytest.raises(OutOfScopeError):
-        build_status(session, at=AT, plan_code="KH-T", unit_code="XA_1", scope_unit_codes={"PGDDT"})
+        build_status(session, at=AT, plan_code="KH-T", unit_code="XA_1", scope=head_of("PGDDT"))
     with pytest.raises(UnknownUnitError):
         build_status(session, at=AT, unit_code="NOPE")
+
+
+def test_a_coordinator_sees_every_unit_of_their_plans_and_nothing_of_other_plans(
+    session: Session, county: County
+) -> None:
+    other = make_plan(session, "KH-U", coordinator="UBND")  # someone else's plan
+    assign(session, make_task(session, other, "1"), _unit(session, "TH_A"), [date(2026, 12, 15)])
+    session.commit()
+    coordinator = StatusScope(plan_ids=frozenset({county.plan.id}))
+    view = build_status(session, at=AT, scope=coordinator)
+    assert [line.plan.code for line in view.plans] == ["KH-T"]
+    assert {line.unit.code for line in view.units} == {"TH_A", "TH_B", "XA_1"}
+    drilled = build_status(session, at=AT, unit_code="TH_A", scope=coordinator)
+    assert {r.task.plan_id for r in drilled.rows} == {county.plan.id}
+    with pytest.raises(OutOfScopeError):
+        build_status(session, at=AT, plan_code="KH-U", unit_code="TH_A", scope=coordinator)
+    both = StatusScope(frozenset({"PGDDT"}), frozenset({county.plan.id}))  # head and coordinator
+    assert [line.plan.code for line in build_status(session, at=AT, scope=both).plans] == [
+        "KH-T",
+        "KH-U",
+    ]
 
 
 def test_status_drills_down_to_a_unit_or_a_task(session: Session, county: County) -> None:
@@ -255,7 +282,7 @@ def test_status_without_a_plan_lists_plans(session: Session, county: County) -> 
     task = make_task(session, other, "1")
     assign(session, task, _unit(session, "XA_1"), [date(2026, 12, 15)])
     session.commit()
-    view = build_status(session, at=AT, scope_unit_codes={"UBND"})
+    view = build_status(session, at=AT, scope=head_of("UBND"))
     assert [line.plan.code for line in view.plans] == ["KH-T", "KH-U"]
     assert view.plan is None
     text = build_status_text(view)
