@@ -25,6 +25,7 @@ from plans.messages import (
     Unreachable,
 )
 from tests.fakes.zalo_api import TOKEN, FakeZaloApi, ZaloFault
+from tests.utils.processes import stop
 
 CHAT = "84900000001"
 
@@ -256,5 +257,4 @@ def test_fake_runs_as_a_subprocess(tmp_path: Path) -> None:
             assert client.get("/control/sent").json()["result"][0]["text"] == "chào"
         assert json.loads(log.read_text(encoding="utf-8"))["text"] == "chào"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process, grace=10)

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.utils.processes import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 DONDOC = [sys.executable, "-m", "bot"]
 
@@ -38,12 +40,7 @@ def dondoc_run(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[byte
         try:
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 def tick_env(database_url: str, api_url: str) -> dict[str, str]:

@@ -30,6 +30,8 @@ from typing import Any
 
 import httpx
 
+from tests.utils.processes import stop
+
 EMULATOR_DIR = Path(__file__).resolve().parent / "telegram"
 LAUNCHER = EMULATOR_DIR / "launcher.js"
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
@@ -507,17 +509,6 @@ def _read_lines(stream: Any, lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
 def _start(host: str, port: int, log_path: Path, store_timeout: int) -> subprocess.Popen[bytes]:
     node = shutil.which("node")
     if node is None:
@@ -578,7 +569,7 @@ def run_emulator(
                 break
         if ready:
             break
-        _stop(process)
+        stop(process, grace=5)
         if process.returncode != 98:  # 98: address in use, try another port
             log = log_path.read_text(errors="replace")[-4000:]
             raise EmulatorError(
@@ -595,5 +586,5 @@ def run_emulator(
         emulator.close()
         if process.stdin is not None:
             process.stdin.close()
-        _stop(process)
+        stop(process, grace=5)
         shutil.rmtree(log_dir, ignore_errors=True)

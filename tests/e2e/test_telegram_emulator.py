@@ -18,6 +18,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, U
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from tests.e2e.telegram_emulator import Emulator, EmulatorError, TelegramUser
+from tests.utils.processes import stop
 
 pytestmark = pytest.mark.e2e
 
@@ -68,12 +69,7 @@ def echo_bot(telegram_emulator: Emulator, tmp_path: Path) -> Iterator[EchoBot]:
             time.sleep(0.1)
         yield bot
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
 
 
 def test_user_drives_a_ptb_bot_through_the_emulator(
