@@ -22,6 +22,7 @@ STATUS_LABELS = {
 }
 NOTE_LIMIT = 2000
 OCCURRENCE = Occurrence.__table__  # type: ignore[attr-defined]
+INSERT_REPORT = insert(Report.__table__)  # type: ignore[attr-defined]
 SUMMARY = (
     update(OCCURRENCE)
     .where(OCCURRENCE.c.id == bindparam("occurrence"))
@@ -140,7 +141,7 @@ def record_report(
     }
     # A Core insert: replies are the hot path, and building an ORM object costs more here than
     # the statement itself. The caller gets the stored values back.
-    inserted = session.execute(insert(Report.__table__), values)  # type: ignore[attr-defined]
+    inserted = session.execute(INSERT_REPORT, values)
     report = Recorded(id=inserted.inserted_primary_key[0], **values)  # type: ignore[arg-type]
     summary: dict[str, Any] = {
         "status": status,
