@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import SecretStr, field_validator, model_validator
+from datetime import timedelta
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDERS = {"changeme", "change-me", "your-token-here", "xxx", "token"}
@@ -19,6 +21,8 @@ class Settings(BaseSettings):
     dondoc_timezone: str = "Asia/Ho_Chi_Minh"
     dondoc_log_level: str = "INFO"
     dondoc_scheduler: bool = True  # off: this process only serves chats; ticks run elsewhere
+    # How long a question the bot asked (a note, a return reason) waits for its answer.
+    dondoc_pending_minutes: int = Field(default=30, gt=0)
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_bot_username: str = "dondoc_bot"
@@ -67,6 +71,11 @@ class Settings(BaseSettings):
         if self.zalo_webhook_url and self.zalo_webhook_secret is None:
             raise ValueError("ZALO_WEBHOOK_URL needs ZALO_WEBHOOK_SECRET")
         return self
+
+    @property
+    def pending_ttl(self) -> timedelta:
+        """How long a pending conversation step lasts (DONDOC_PENDING_MINUTES)."""
+        return timedelta(minutes=self.dondoc_pending_minutes)
 
     @property
     def telegram_enabled(self) -> bool:

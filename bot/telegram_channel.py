@@ -167,7 +167,9 @@ def build_application(
         incoming = to_incoming(update)
         if incoming is None:
             return
-        outcome: Outcome = await asyncio.to_thread(handle_incoming, engine, incoming, now=now())
+        outcome: Outcome = await asyncio.to_thread(
+            handle_incoming, engine, incoming, now=now(), pending_ttl=settings.pending_ttl
+        )
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer(outcome.popup or None)

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from bot.settings import Settings
 from bot.webhook import SecretWebhook, serve
 from handlers.conversation import handle_incoming
+from handlers.state import PENDING_TTL
 from handlers.texts import say
 from handlers.types import Incoming, Outcome
 from plans.messages import (
@@ -295,10 +296,12 @@ class ZaloConversation:
         sender: ZaloSender,
         *,
         clock: Callable[[], datetime] | None = None,
+        pending_ttl: timedelta = PENDING_TTL,
     ) -> None:
         self.engine = engine
         self.sender = sender
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.pending_ttl = pending_ttl
 
     async def handle_update(self, update: dict[str, Any]) -> None:
         """Answer one update; errors are logged, never raised into the polling loop."""
@@ -308,7 +311,9 @@ class ZaloConversation:
         try:
             await self._typing(incoming.chat_id)
             now = self.clock()
-            outcome = await asyncio.to_thread(handle_incoming, self.engine, incoming, now=now)
+            outcome = await asyncio.to_thread(
+                handle_incoming, self.engine, incoming, now=now, pending_ttl=self.pending_ttl
+            )
             await self._reply(incoming.chat_id, outcome, now)
         except SendError as exc:
             logger.warning("zalo reply to chat %s not delivered: %s", incoming.chat_id, exc)
@@ -461,7 +466,9 @@ async def start(
         me = await api.get_me()
         logger.info("zalo bot %s ready", me.get("account_name") or me.get("id") or "?")
         sender = ZaloSender(api)
-        conversation = ZaloConversation(engine, sender, clock=clock)
+        conversation = ZaloConversation(
+            engine, sender, clock=clock, pending_ttl=settings.pending_ttl
+        )
         if settings.zalo_webhook_url:
             stop_receiving = await start_webhook(settings, api, conversation.handle_update)
         else:

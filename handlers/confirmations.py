@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from handlers.reporting import latest_report
-from handlers.state import clear_state, get_state, set_state
+from handlers.state import clear_state, set_state
 from handlers.texts import message, say
 from handlers.types import Incoming, Outcome
 from plans.calendar import default_calendar
@@ -72,8 +72,8 @@ def pending_list(
         action = "ok" if args[0].lower() == "ok" else "ret"
         incoming = Incoming(channel=channel, chat_id=contacts[0].chat_id, update_key="")
         outcome = _act(session, incoming, contacts, plan_ids, action, int(args[1]), now)
-        if action == "ret" and len(args) > 2:
-            state = get_state(session, channel, contacts[0].chat_id)
+        if action == "ret" and len(args) > 2:  # the reason came with the command: no step
+            state = {"step": "return_reason", "occurrence_id": int(args[1])}
             reason = Incoming(channel, contacts[0].chat_id, "", text=" ".join(args[2:]))
             return return_with_reason(session, reason, contacts, state, now=now)
         return outcome

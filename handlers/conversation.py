@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Engine
@@ -32,7 +32,7 @@ from handlers.reporting import (
     open_items,
     record_report,
 )
-from handlers.state import clear_state, get_state, set_state
+from handlers.state import PENDING_TTL, clear_state, get_state, set_state
 from handlers.texts import message
 from handlers.types import MAX_INCOMING_TEXT, Incoming, Outcome
 from plans.messages import Button, OutgoingMessage
@@ -53,7 +53,9 @@ CHAT_CONTACTS = select(Contact).where(
 )
 
 
-def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Outcome:
+def handle_incoming(
+    engine: Engine, incoming: Incoming, *, now: datetime, pending_ttl: timedelta = PENDING_TTL
+) -> Outcome:
     """Store the update (deduplicated) and handle it atomically: a replay is never answered."""
     with session_scope(engine) as session:
         stored = insert_ignore(
@@ -75,7 +77,7 @@ def handle_incoming(engine: Engine, incoming: Incoming, *, now: datetime) -> Out
         if not stored:
             logger.info("duplicate update %s on %s ignored", incoming.update_key, incoming.channel)
             return Outcome()
-        return handle(session, incoming, now=now)
+        return handle(session, incoming, now=now, pending_ttl=pending_ttl)
 
 
 def _payload(incoming: Incoming) -> dict[str, object]:
@@ -88,8 +90,10 @@ def _payload(incoming: Incoming) -> dict[str, object]:
     }
 
 
-def handle(session: Session, incoming: Incoming, *, now: datetime) -> Outcome:
-    """Answer one user action."""
+def handle(
+    session: Session, incoming: Incoming, *, now: datetime, pending_ttl: timedelta = PENDING_TTL
+) -> Outcome:
+    """Answer one user action; a step pending longer than `pending_ttl` is forgotten."""
     ch = incoming.channel
     text = incoming.text.strip()
     start = START_RE.match(text) or DK_RE.match(text)
@@ -102,23 +106,53 @@ def handle(session: Session, incoming: Incoming, *, now: datetime) -> Outcome:
     if len(text) > MAX_INCOMING_TEXT:
         return _say(ch, "too_long", length=len(text), limit=MAX_INCOMING_TEXT)
     if incoming.button_data is not None:
-        return _button(session, incoming, contacts, now)
+        return _button(session, incoming, contacts, now, pending_ttl)
     if incoming.attachments:
-        return _evidence(session, incoming, contacts)
+        return _evidence(session, incoming, contacts, now, pending_ttl)
     command, args = _command(text)
     if command is not None:
-        return _command_outcome(session, incoming, contacts, command, args, now)
-    coded = parse_coded_reply(text)
-    item = _item_for_code(session, contacts, coded[0]) if coded else None
-    if coded and item:  # «A7K 2 …» names its task: it wins over any step left pending
-        clear_state(session, ch, incoming.chat_id)
-        return _apply(session, ch, contacts, item, coded[1], now)
-    state = get_state(session, ch, incoming.chat_id)
+        return _command_outcome(session, incoming, contacts, command, args, now, pending_ttl)
+    coded = parse_coded_reply(text) if _is_contact(contacts) else None
+    if coded:  # «A7K 2 …» names its task: it wins over any step left pending
+        return _coded(session, incoming, contacts, coded, now)
+    state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
+    replied = _replied_items(session, incoming, contacts)
+    if replied and not _notes_one_of(state, replied):  # a reply answers the replied reminder
+        if state:
+            clear_state(session, ch, incoming.chat_id)
+        return _free_text(session, incoming, contacts, replied, now)
     if state.get("step") == "note":
         return _note(session, incoming, contacts, state, now)
     if state.get("step") == "return_reason":
         return confirmations.return_with_reason(session, incoming, contacts, state, now=now)
-    return _free_text(session, incoming, contacts, now)
+    return _free_text(session, incoming, contacts, _latest_items(session, contacts), now)
+
+
+def _is_contact(contacts: list[Contact]) -> bool:
+    """Whether the chat reports for a unit (only contacts have task codes)."""
+    return any(c.role == "contact" for c in contacts)
+
+
+def _coded(
+    session: Session,
+    incoming: Incoming,
+    contacts: list[Contact],
+    coded: tuple[str, ParsedReply],
+    now: datetime,
+) -> Outcome:
+    """A reply naming its task by code; a code that is not this chat's changes nothing."""
+    code, parsed = coded
+    item = _item_for_code(session, contacts, code)
+    if item is None:
+        return _say(incoming.channel, "unknown_code", code=code)
+    clear_state(session, incoming.channel, incoming.chat_id)
+    return _apply(session, incoming.channel, contacts, item, parsed, now)
+
+
+def _notes_one_of(state: dict, items: list[OpenItem]) -> bool:
+    """Whether the pending step awaits the note on one of these items (a reply to its reminder)."""
+    occurrence_ids = {i.occurrence.id for i in items}
+    return state.get("step") == "note" and state.get("occurrence_id") in occurrence_ids
 
 
 def _say(channel: str, template: str, **context: object) -> Outcome:
@@ -148,6 +182,7 @@ def _command_outcome(
     command: str,
     args: list[str],
     now: datetime,
+    pending_ttl: timedelta,
 ) -> Outcome:
     """Run a command for a registered chat."""
     ch = incoming.channel
@@ -161,7 +196,7 @@ def _command_outcome(
             is_coordinator="coordinator" in roles,
         )
     if command == "huy":
-        had_step = bool(get_state(session, ch, incoming.chat_id))
+        had_step = bool(get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl))
         clear_state(session, ch, incoming.chat_id)
         return _say(ch, "cancelled", had_step=had_step)
     if command in ("viec", "baocao"):
@@ -176,13 +211,17 @@ def _command_outcome(
 
 
 def _button(
-    session: Session, incoming: Incoming, contacts: list[Contact], now: datetime
+    session: Session,
+    incoming: Incoming,
+    contacts: list[Contact],
+    now: datetime,
+    pending_ttl: timedelta,
 ) -> Outcome:
     """A tapped inline button: verified against the caller before anything changes."""
     ch = incoming.channel
     data = incoming.button_data or ""
     if data == "n:skip":
-        state = get_state(session, ch, incoming.chat_id)
+        state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
         if state.get("step") != "note":
             return Outcome(popup="Không có bước nào đang chờ.")
         return _note(session, incoming, contacts, state, now, skip=True)
@@ -300,24 +339,28 @@ def _recorded(channel: str, item: OpenItem, report: Report | Recorded) -> Outgoi
     )
 
 
-def _target_items(session: Session, incoming: Incoming, contacts: list[Contact]) -> list[OpenItem]:
-    """The reminder a free-text reply is about: the replied-to message, else the latest one."""
-    if incoming.reply_to:
-        rows = session.exec(
-            select(Outbox).where(
-                Outbox.platform_message_id == incoming.reply_to,
-                Outbox.contact_id.in_([c.id for c in contacts]),  # type: ignore[attr-defined]
-                Outbox.kind != "escalation",
-            )
-        ).all()
-        items = []
-        for row in rows:
-            contact = next(c for c in contacts if c.id == row.contact_id)
-            item = _item_for_occurrence(session, contact, row.occurrence_id or -1)
-            if item is not None and item.occurrence.status != "done":
-                items.append(item)
-        if items:
-            return items
+def _replied_items(session: Session, incoming: Incoming, contacts: list[Contact]) -> list[OpenItem]:
+    """The tasks of the reminder this text replies to: the open ones, else (a correction) all."""
+    if not incoming.reply_to or not _is_contact(contacts):
+        return []
+    rows = session.exec(
+        select(Outbox).where(
+            Outbox.platform_message_id == incoming.reply_to,
+            Outbox.contact_id.in_([c.id for c in contacts]),  # type: ignore[attr-defined]
+            Outbox.kind != "escalation",
+        )
+    ).all()
+    items = []
+    for row in rows:
+        contact = next(c for c in contacts if c.id == row.contact_id)
+        item = _item_for_occurrence(session, contact, row.occurrence_id or -1)
+        if item is not None and item.occurrence.active and item.task.active:
+            items.append(item)
+    return [i for i in items if i.occurrence.status != "done"] or items
+
+
+def _latest_items(session: Session, contacts: list[Contact]) -> list[OpenItem]:
+    """The open task of the chat's latest reminder, which a reply without a reference is about."""
     found: list[OpenItem] = []
     for contact in contacts:
         if contact.role == "contact":
@@ -327,14 +370,17 @@ def _target_items(session: Session, incoming: Incoming, contacts: list[Contact])
 
 
 def _free_text(
-    session: Session, incoming: Incoming, contacts: list[Contact], now: datetime
+    session: Session,
+    incoming: Incoming,
+    contacts: list[Contact],
+    items: list[OpenItem],
+    now: datetime,
 ) -> Outcome:
-    """A bare choice or a sentence about the replied-to or latest reminder."""
+    """A bare choice or a sentence about `items` (the replied-to or the latest reminder's)."""
     ch = incoming.channel
     text = incoming.text.strip()
-    if "contact" not in {c.role for c in contacts}:
+    if not _is_contact(contacts):
         return _say(ch, "help", is_contact=False, is_head=True, is_coordinator=False)
-    items = _target_items(session, incoming, contacts)
     if not items:
         return _say(ch, "no_open")
     if len(items) > 1:
@@ -388,12 +434,18 @@ def _apply(
     return Outcome(messages=(_recorded(channel, item, report),))
 
 
-def _evidence(session: Session, incoming: Incoming, contacts: list[Contact]) -> Outcome:
+def _evidence(
+    session: Session,
+    incoming: Incoming,
+    contacts: list[Contact],
+    now: datetime,
+    pending_ttl: timedelta,
+) -> Outcome:
     """Photos and documents attach to the chat's latest report (or the one waiting for a note)."""
     ch = incoming.channel
     contact_ids = [c.id for c in contacts if c.role == "contact"]
     report = None
-    state = get_state(session, ch, incoming.chat_id)
+    state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
     if state.get("step") == "note":
         report = session.get(Report, state.get("report_id"))
     if report is None and contact_ids:

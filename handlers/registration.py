@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from handlers.invites import hash_code
@@ -18,6 +19,13 @@ ROLE_LABELS = {
     "coordinator": "văn phòng điều phối",
 }
 MAX_CODE = 64
+# The redemption itself: of two chats redeeming one code at once, only one changes the row (on
+# PostgreSQL the second waits for the first's commit, then finds used_at set).
+CLAIM = (
+    update(Invite)
+    .where(Invite.id == bindparam("invite"), Invite.used_at.is_(None))  # type: ignore[union-attr]
+    .values(used_at=bindparam("now"))
+)
 
 
 def redeem_invite(
@@ -33,6 +41,8 @@ def redeem_invite(
     unit = session.get(Unit, invite.unit_id)
     if unit is None or not unit.active:
         return message(ch, "invalid_code")
+    if session.connection().execute(CLAIM, {"invite": invite.id, "now": now}).rowcount != 1:
+        return message(ch, "invalid_code")  # another chat redeemed it since it was read
     contact = session.exec(
         select(Contact).where(
             Contact.channel == ch,

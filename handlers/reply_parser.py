@@ -6,8 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from storage.queries import REF_ALPHABET, RESERVED_CODES
+
 PERCENT_RE = re.compile(r"(\d{1,3})\s*(?:%|phan tram)")
-CODE_REPLY_RE = re.compile(r"^\s*([A-Za-z2-9]{3,5})\s+([123])\b[\s,.:;\-–]*(.*)$", re.DOTALL)
+# Only what could be a code the bot gave (storage/queries.py): a code that is not the chat's is
+# refused, so a word like «xong 1 phần» must not be read as one.
+CODE_CHARS = REF_ALPHABET + REF_ALPHABET.lower()
+CODE_REPLY_RE = re.compile(rf"^\s*([{CODE_CHARS}]{{3,5}})\s+([123])\b[\s,.:;\-–]*(.*)$", re.DOTALL)
 BARE_CHOICE_RE = re.compile(r"^\s*([123])\b[\s,.:;\-–]*(.*)$", re.DOTALL)
 
 # Matched on folded text (lower case, no diacritics, "đ" → "d"); order matters: negations first.
@@ -101,7 +106,7 @@ def parse_choice(choice: str, rest: str) -> ParsedReply:
 def parse_coded_reply(text: str) -> tuple[str, ParsedReply] | None:
     """`A7K 2 đạt 60%, ...` → ("A7K", in progress 60 %); None when the text has no code."""
     match = CODE_REPLY_RE.match(text)
-    if not match:
+    if not match or match.group(1).upper() in RESERVED_CODES:
         return None
     return match.group(1).upper(), parse_choice(match.group(2), match.group(3))
 

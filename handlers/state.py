@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete
@@ -11,16 +11,23 @@ from sqlmodel import Session
 
 from storage.models import ChatState
 
+# How long a step waits for its answer (bot/settings.py: DONDOC_PENDING_MINUTES): after that,
+# what the chat sends is read as fresh text, not as the note or reason asked for long ago.
+PENDING_TTL = timedelta(minutes=30)
 STATE = ChatState.__table__  # type: ignore[attr-defined]
 CLEAR = delete(STATE).where(
     STATE.c.channel == bindparam("channel"), STATE.c.chat_id == bindparam("chat_id")
 )
 
 
-def get_state(session: Session, channel: str, chat_id: str) -> dict[str, Any]:
-    """The chat's pending step, or an empty dict."""
+def get_state(
+    session: Session, channel: str, chat_id: str, *, now: datetime, ttl: timedelta
+) -> dict[str, Any]:
+    """The chat's pending step, or an empty dict when there is none or it is older than `ttl`."""
     row = session.get(ChatState, (channel, chat_id))
-    return dict(row.state) if row else {}
+    if row is None or row.updated_at + ttl <= now:
+        return {}
+    return dict(row.state)
 
 
 def set_state(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,37 @@ async def test_a_failed_reply_is_logged_not_raised_nor_counted(
     assert any("not delivered" in r.getMessage() for r in caplog.records)
     with Session(engine) as session:
         assert session.exec(select(func.count()).select_from(Inbound)).one() == 1
+
+
+async def test_a_foreign_code_is_refused_and_a_stale_return_reason_is_not_applied(
+    engine: Engine, tmp_path: Path, fake: FakeZaloApi, api: ZaloApi
+) -> None:
+    world = zalo_world(engine, tmp_path)
+    chat, coordinator = world.school_chats["THCS_0001"], world.coordinator_chat
+    clock = [NOW]
+    conversation = ZaloConversation(
+        engine, ZaloSender(api), clock=lambda: clock[0], pending_ttl=timedelta(minutes=5)
+    )
+    poller = ZaloPoller(api, conversation.handle_update, long_poll=0)
+    plan_due_reminders(engine, now=NOW)
+    await Dispatcher(engine, {"zalo": ZaloSender(api)}, limiter=unlimited()).dispatch(now=NOW)
+    (code,) = CODE_RE.findall(fake.texts_for(chat)[0])
+    nowhere = next(c for c in ("ZZZ", "YYY") if c != code)
+    for text in (f"{nowhere} 1 xong", f"{code} 1 xong"):
+        fake.user_says(chat, text)
+        await poller.poll_once()
+    refused, recorded = fake.texts_for(chat)[1:]
+    assert f"Mã {nowhere}" in refused and "Gõ viec" in refused
+    assert "Đã hoàn thành" in recorded
+    with Session(engine) as session:
+        claim = session.exec(select(Occurrence).where(Occurrence.status == "done")).one()
+    fake.user_says(coordinator, f"xacnhan tralai {claim.id}")
+    await poller.poll_once()
+    clock[0] = NOW + timedelta(minutes=6)  # the reason never came in time
+    fake.user_says(coordinator, "cảm ơn anh")
+    await poller.poll_once()
+    asked, answered = fake.texts_for(coordinator)[-2:]
+    assert "lý do" in asked and "Đã trả lại" not in answered
+    with Session(engine) as session:
+        assert session.get(Occurrence, claim.id).status == "done"  # type: ignore[union-attr]
+        assert [r.status for r in session.exec(select(Report))] == ["done"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from handlers.conversation import handle_incoming
+from handlers.state import PENDING_TTL
 from handlers.types import Incoming, Outcome
-from storage.models import Assignment, Contact, Occurrence, Task
+from storage.db import session_scope
+from storage.models import Assignment, Contact, MessageRef, Occurrence, Outbox, Task
 from storage.queries import ensure_ref_code
 from tests.utils.clock import local_time
 from tests.utils.world import World, build_world
@@ -29,11 +32,18 @@ class Chat:
     chat_id: str
     channel: str = "telegram"
     counter: int = 0
+    pending_ttl: timedelta = PENDING_TTL
 
     def send(
-        self, text: str = "", *, button: str | None = None, files: tuple[str, ...] = ()
+        self,
+        text: str = "",
+        *,
+        button: str | None = None,
+        files: tuple[str, ...] = (),
+        reply_to: str | None = None,
+        at: datetime = NOW,
     ) -> Outcome:
-        """One update from this chat."""
+        """One update from this chat (a reply to bot message `reply_to`, at moment `at`)."""
         self.counter += 1
         incoming = Incoming(
             channel=self.channel,
@@ -42,9 +52,10 @@ class Chat:
             user_name="Người dùng",
             text=text,
             button_data=button,
+            reply_to=reply_to,
             attachments=files,
         )
-        return handle_incoming(self.engine, incoming, now=NOW)
+        return handle_incoming(self.engine, incoming, now=at, pending_ttl=self.pending_ttl)
 
 
 @dataclass
@@ -95,3 +106,27 @@ def scene(engine: Engine, tmp_path: Path) -> Scene:
         Chat(engine, world.coordinator_chat),
         codes,
     )
+
+
+def sent_reminder(engine: Engine, chat_id: str, code: str, message_id: str) -> None:
+    """Record that the reminder of `code` went to the chat as platform message `message_id`."""
+    with session_scope(engine) as session:
+        contact_id, occurrence_id = session.exec(
+            select(MessageRef.contact_id, MessageRef.occurrence_id)
+            .join(Contact, Contact.id == MessageRef.contact_id)
+            .where(Contact.chat_id == chat_id, MessageRef.code == code)
+        ).one()
+        session.add(
+            Outbox(
+                key=f"test-reminder:{message_id}",
+                contact_id=contact_id,
+                occurrence_id=occurrence_id,
+                kind="reminder",
+                step="due",
+                planned_for=NOW,
+                status="sent",
+                next_attempt_at=NOW,
+                sent_at=NOW,
+                platform_message_id=message_id,
+            )
+        )
