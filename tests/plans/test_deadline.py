@@ -8,10 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from plans.deadline import parse_deadline
+from plans.deadline_text import deadline_forms
 from plans.errors import DeadlineError
 
-# A copy of shared/examples/deadlines.tsv, so the tests run on a clean clone.
-EXAMPLES = Path(__file__).parent / "data" / "deadlines.tsv"
+# Copies of shared/examples/deadlines.tsv and deadlines-2.tsv, so the tests run on a clean clone.
+EXAMPLES = [Path(__file__).parent / "data" / name for name in ("deadlines.tsv", "deadlines-2.tsv")]
 
 
 def outcome(text: str, issued: str, until: str) -> str:
@@ -26,15 +27,15 @@ def outcome(text: str, issued: str, until: str) -> str:
 
 
 def example_rows() -> list[tuple[str, str, str, str]]:
-    """The rows of the worked-examples file."""
-    lines = EXAMPLES.read_text(encoding="utf-8").splitlines()
+    """The rows of the worked-examples files."""
+    lines = [line for path in EXAMPLES for line in path.read_text(encoding="utf-8").splitlines()]
     rows = [line.split("\t") for line in lines if line.strip() and not line.startswith("#")]
     return [(text, issued, until, expected) for text, issued, until, expected in rows]
 
 
 @pytest.mark.parametrize(("text", "issued", "until", "expected"), example_rows())
 def test_worked_example(text: str, issued: str, until: str, expected: str) -> None:
-    """Every row of shared/examples/deadlines.tsv."""
+    """Every row of shared/examples/deadlines.tsv and deadlines-2.tsv."""
     assert outcome(text, issued, until) == expected
 
 
@@ -112,7 +113,12 @@ VARIANTS = [
     ("hằng quý từ năm 2026", "2025-01-01", "2026-06-30", "2026-03-31 2026-06-30"),
     ("tháng 11 hằng năm giai đoạn 2025-2026", "2024-01-01", "2030-12-31", "2025-11-30 2026-11-30"),
     # Unions.
-    ("Trước khai giảng và cuối năm học", "2025-01-01", "2026-12-31", "2025-05-31 2025-09-04"),
+    (
+        "Trước khai giảng và cuối năm học",
+        "2025-01-01",
+        "2026-12-31",
+        "2025-05-31 2025-09-04 2026-05-31 2026-09-04",
+    ),
     ("Quý IV/2025 và hằng năm", "2025-01-01", "2027-12-31", "2025-12-31 2026-12-31 2027-12-31"),
     ("Tháng 6/2026 và hằng năm", "2025-01-01", "2027-12-31", "2026-06-30 2026-12-31 2027-12-31"),
     ("Quý I, Quý III/2025", "2024-11-01", "2026-12-31", "2025-03-31 2025-09-30"),
@@ -124,7 +130,7 @@ VARIANTS = [
     ("khai giảng", "2025-09-06", "2026-12-31", "2026-09-05"),
     ("trước khai giảng năm học 2026-2027", "2025-01-01", "2027-12-31", "2026-09-04"),
     ("trước ngày khai giảng năm học mới", "2025-01-01", "2026-12-31", "2025-09-04"),
-    ("đầu năm học", "2025-08-01", "2026-12-31", "2025-09-30"),
+    ("đầu năm học", "2025-08-01", "2026-12-31", "2025-09-30 2026-09-30"),
     ("sơ kết học kỳ I", "2025-09-01", "2026-12-31", "2026-01-17"),
     ("cuối HK I năm học 2026-2027", "2025-09-01", "2027-12-31", "2027-01-17"),
     ("kết thúc học kỳ II", "2025-09-01", "2026-12-31", "2026-05-31"),
@@ -168,8 +174,182 @@ VARIANTS = [
     ("trong 15 ngày kể từ khi có kết quả thẩm định", "2025-01-01", "2025-12-31", "undated"),
 ]
 
+# Second edition: forms a Vietnamese office writes beyond deadlines-2.tsv.
+VARIANTS_2 = [
+    # "trước" and "hằng năm" reach every part of "X và Y"; a trailing year reaches them too.
+    (
+        "TRƯỚC NGÀY 10/7  VÀ 10/1 HÀNG NĂM",
+        "2026-01-01",
+        "2027-12-31",
+        "2026-01-09 2026-07-09 2027-01-09 2027-07-09",
+    ),
+    ("trước ngày 15/6, 15/12 hằng năm", "2026-01-01", "2026-12-31", "2026-06-14 2026-12-14"),
+    ("Hằng năm, trước ngày 30/6 và 31/12", "2026-01-01", "2026-12-31", "2026-06-29 2026-12-30"),
+    ("chậm nhất ngày 15/6 và 15/12 hằng năm", "2026-01-01", "2026-12-31", "2026-06-15 2026-12-15"),
+    ("trước tháng 6 và tháng 12 hằng năm", "2026-01-01", "2026-12-31", "2026-05-31 2026-11-30"),
+    ("tháng 3, 6, 9 hằng năm", "2026-01-01", "2026-12-31", "2026-03-31 2026-06-30 2026-09-30"),
+    (
+        "quý I và III hằng năm",
+        "2026-01-01",
+        "2027-12-31",
+        "2026-03-31 2026-09-30 2027-03-31 2027-09-30",
+    ),
+    (
+        "ngày 10 và 25 hằng tháng",
+        "2026-01-01",
+        "2026-02-28",
+        "2026-01-10 2026-01-25 2026-02-10 2026-02-25",
+    ),
+    (
+        "thứ Hai và thứ Năm hằng tuần",
+        "2026-12-01",
+        "2026-12-13",
+        "2026-12-03 2026-12-07 2026-12-10",
+    ),
+    ("hằng tháng, trước ngày 5", "2026-01-01", "2026-03-31", "2026-01-04 2026-02-04 2026-03-04"),
+    ("trước ngày 30/6 và 31/12/2026", "2025-01-01", "2027-12-31", "2026-06-29 2026-12-30"),
+    (
+        "trước Tết Nguyên đán và 30/6 hằng năm",
+        "2025-01-01",
+        "2026-12-31",
+        "2025-01-24 2025-06-30 2026-02-13 2026-06-30",
+    ),
+    # "trước" reaches only a part of its own shape (a day, a stretch of months).
+    ("Trước 30/9 và Quý IV/2025", "2025-01-01", "2026-12-31", "2025-09-29 2025-12-31"),
+    (
+        "trước ngày 15 tháng 6 và 15 tháng 12 hằng năm",
+        "2026-01-01",
+        "2026-12-31",
+        "2026-06-14 2026-12-14",
+    ),
+    ("Thường xuyên, hằng quý", "2026-01-01", "2026-06-30", "2026-03-31 2026-06-30"),
+    ("Định kỳ hằng năm, chậm nhất ngày 15/12", "2025-01-01", "2026-12-31", "2025-12-15 2026-12-15"),
+    # A day of the first, second or last month of each quarter.
+    (
+        "trước ngày 10 tháng đầu quý",
+        "2026-01-01",
+        "2026-12-31",
+        "2026-01-09 2026-04-09 2026-07-09 2026-10-09",
+    ),
+    (
+        "ngày 10 của tháng đầu tiên mỗi quý",
+        "2026-02-01",
+        "2026-12-31",
+        "2026-04-10 2026-07-10 2026-10-10",
+    ),
+    ("ngày 15 tháng thứ hai của quý", "2026-01-01", "2026-06-30", "2026-02-15 2026-05-15"),
+    (
+        "chậm nhất ngày 25 tháng cuối quý",
+        "2026-01-01",
+        "2026-12-31",
+        "2026-03-25 2026-06-25 2026-09-25 2026-12-25",
+    ),
+    ("cuối quý", "2026-05-01", "2026-12-31", "2026-06-30 2026-09-30 2026-12-31"),
+    ("cuối tháng", "2026-01-15", "2026-03-31", "2026-01-31 2026-02-28 2026-03-31"),
+    # Recurring forms bounded by a year, a month or a window.
+    (
+        "hằng quý năm 2027",
+        "2026-12-20",
+        "2028-06-30",
+        "2027-03-31 2027-06-30 2027-09-30 2027-12-31",
+    ),
+    ("ngày 5 hằng tháng đến hết năm 2026", "2026-10-20", "2027-06-30", "2026-11-05 2026-12-05"),
+    (
+        "hằng tháng đến hết tháng 3/2027",
+        "2026-12-01",
+        "2027-12-31",
+        "2026-12-31 2027-01-31 2027-02-28 2027-03-31",
+    ),
+    (
+        "trước ngày 5 hằng tháng từ tháng 3/2027 đến hết tháng 5/2027",
+        "2026-10-20",
+        "2028-06-30",
+        "2027-03-04 2027-04-04 2027-05-04",
+    ),
+    (
+        "thứ Hai hằng tuần trong tháng 12/2026",
+        "2026-11-01",
+        "2027-12-31",
+        "2026-12-07 2026-12-14 2026-12-21 2026-12-28",
+    ),
+    # Counted in (working) days after each end of a month, quarter or semester.
+    (
+        "trong 05 ngày làm việc sau khi kết thúc quý",
+        "2026-01-01",
+        "2026-12-31",
+        "2026-04-07 2026-07-07 2026-10-07",
+    ),
+    ("05 ngày làm việc đầu tháng", "2026-09-05", "2026-12-31", "2026-10-07 2026-11-06 2026-12-07"),
+    ("10 ngày sau khi kết thúc học kỳ I", "2025-09-01", "2027-12-31", "2026-01-27 2027-01-27"),
+    (
+        "trong 5 ngày làm việc sau khi kết thúc học kỳ",
+        "2025-09-01",
+        "2026-12-31",
+        "2026-01-23 2026-06-05",
+    ),
+    (
+        "chậm nhất 3 ngày làm việc sau khi kết thúc quý I/2026",
+        "2026-01-01",
+        "2026-12-31",
+        "2026-04-03",
+    ),
+    (
+        "trong 15 ngày kể từ ngày kết thúc năm học",
+        "2025-01-01",
+        "2026-12-31",
+        "2025-06-15 2026-06-15",
+    ),
+    # Weekly.
+    ("thứ 2 hàng tuần", "2026-12-01", "2026-12-20", "2026-12-07 2026-12-14"),
+    ("chiều thứ Sáu hằng tuần", "2026-12-01", "2026-12-13", "2026-12-04 2026-12-11"),
+    ("trước 16h thứ Sáu hằng tuần", "2026-12-01", "2026-12-13", "2026-12-04 2026-12-11"),
+    ("trước thứ Sáu hằng tuần", "2026-12-01", "2026-12-13", "2026-12-03 2026-12-10"),
+    # School year.
+    ("khi kết thúc học kỳ I", "2025-09-05", "2026-12-31", "2026-01-17"),
+    ("sau khi kết thúc học kỳ II", "2025-09-05", "2027-12-31", "2026-05-31 2027-05-31"),
+    ("sau khi kết thúc năm học 2025-2026", "2025-09-05", "2027-12-31", "2026-05-31"),
+    ("trước khai giảng mỗi năm học", "2025-01-01", "2026-12-31", "2025-09-04 2026-09-04"),
+    ("sau khi có hướng dẫn của Sở", "2025-09-05", "2027-12-31", "undated"),
+    # Report periods.
+    ("6 tháng và cả năm", "2026-01-01", "2026-12-31", "2026-06-30 2026-12-31"),
+    ("Báo cáo sơ kết 6 tháng và tổng kết năm", "2026-01-01", "2026-12-31", "2026-06-30 2026-12-31"),
+    (
+        "3 tháng, 6 tháng, 9 tháng và cả năm",
+        "2026-01-01",
+        "2026-12-31",
+        "2026-03-31 2026-06-30 2026-09-30 2026-12-31",
+    ),
+    (
+        "6 tháng và cả năm hằng năm",
+        "2026-01-01",
+        "2027-12-31",
+        "2026-06-30 2026-12-31 2027-06-30 2027-12-31",
+    ),
+    ("9 tháng và cả năm 2026", "2025-06-01", "2027-12-31", "2026-09-30 2026-12-31"),
+    # Weeks of a month: the week's last day.
+    ("tuần đầu tháng", "2026-01-01", "2026-03-31", "2026-01-07 2026-02-07 2026-03-07"),
+    ("trong tuần đầu tiên của tháng 6/2026", "2026-01-01", "2026-12-31", "2026-06-07"),
+    ("tuần cuối tháng", "2026-01-01", "2026-03-31", "2026-01-31 2026-02-28 2026-03-31"),
+    # Asides and trailing remarks.
+    (
+        "chậm nhất ngày 25/12/2026 (qua Văn phòng UBND xã), gửi bản mềm qua email",
+        "2026-03-01",
+        "2026-12-31",
+        "2026-12-25",
+    ),
+    ("trước ngày 20/9/2026 - báo cáo UBND huyện", "2026-03-01", "2026-12-31", "2026-09-19"),
+    ("trước ngày 20/9/2026 gửi về Phòng GD&ĐT", "2026-03-01", "2026-12-31", "2026-09-19"),
+    ("Quý IV/2026. Gửi kết quả về Văn phòng", "2026-03-01", "2026-12-31", "2026-12-31"),
+    ("Hằng tháng (trước ngày 25)", "2026-01-01", "2026-03-31", "2026-01-24 2026-02-24 2026-03-24"),
+    # Plain forms in other spellings.
+    ("chậm nhất trong tháng 12 hằng năm", "2026-01-01", "2027-12-31", "2026-12-31 2027-12-31"),
+    ("trong quý II năm 2026", "2026-01-01", "2027-12-31", "2026-06-30"),
+    ("6 tháng đầu năm", "2026-01-01", "2027-12-31", "2026-06-30"),
+    ("Quý  iv", "2026-01-01", "2027-12-31", "2026-12-31"),
+]
 
-@pytest.mark.parametrize(("text", "issued", "until", "expected"), VARIANTS)
+
+@pytest.mark.parametrize(("text", "issued", "until", "expected"), VARIANTS + VARIANTS_2)
 def test_variant(text: str, issued: str, until: str, expected: str) -> None:
     """Forms that are not in the worked examples."""
     assert outcome(text, issued, until) == expected
@@ -196,7 +376,8 @@ def test_variant(text: str, issued: str, until: str, expected: str) -> None:
         "",
         "   ;  ",
         "Tháng 12/2024 và xyz",
-        "tháng 3, 6, 9 hằng năm",
+        "cuối học kỳ năm học 2025-2026",
+        "hằng tháng trong năm 2027 và xyz",
         "6 tháng",
         "trong 10 ngày kể từ xyz",
     ],
@@ -207,6 +388,21 @@ def test_unreadable_text_is_refused_with_a_quote(text: str) -> None:
         parse_deadline(text, issued=date(2025, 1, 1))
     assert caught.value.text == text
     assert f'"{text}"' in str(caught.value)
+
+
+def test_unreadable_text_suggests_the_closest_forms() -> None:
+    """The error of a misspelt deadline names three accepted forms, the closest first."""
+    with pytest.raises(DeadlineError) as caught:
+        parse_deadline("truoc ngay 25 hang thang", issued=date(2025, 1, 1))
+    message = str(caught.value)
+    assert "có thể viết như: “trước ngày 25 hằng tháng”" in message
+    assert message.count("“") == 3
+
+
+@pytest.mark.parametrize("form", deadline_forms())
+def test_every_suggested_form_reads(form: str) -> None:
+    """A suggestion is never itself refused (DeadlineError would fail the test)."""
+    parse_deadline(form, issued=date(2025, 1, 1))
 
 
 def test_unknown_tet_year_names_the_holiday_table() -> None:
