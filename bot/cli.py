@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -20,14 +21,15 @@ from sqlmodel import Session, func, select
 from bot import ops, report_commands, runtime
 from bot.channels import run_tick_once
 from bot.demo import run_demo
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from handlers.errors import HandlerError
 from handlers.invites import ROLES, create_invite
-from plans.clock import LOCAL_TZ, local_date, parse_moment
+from plans.clock import local, local_date, parse_moment
 from plans.deadline import parse_deadline
 from plans.errors import DeadlineError, InputFileError
 from plans.importer import directory_from_db, import_units, load_and_import_plan
 from plans.plan_file import load_plan_file
+from plans.redact import install_filter, redact
 from plans.units_file import load_units_file
 from storage.db import make_engine, read_session, session_scope
 from storage.models import Assignment, Occurrence, Plan, Task
@@ -47,10 +49,11 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def configure_logging(level: str) -> None:
-    """Log to stderr; keep httpx quiet so tokens in URLs never reach a log line."""
+    """Log to stderr with secrets masked; keep httpx's request lines (URLs) out entirely."""
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    install_filter(logging.getLogger().handlers)
     for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -64,7 +67,7 @@ def open_database(settings: Settings) -> Engine:
 
 def _context() -> tuple[Settings, Engine]:
     """Settings and a ready database for a command."""
-    settings = load_settings()
+    settings = ops.settings_or_exit()
     configure_logging(settings.dondoc_log_level)
     return settings, open_database(settings)
 
@@ -95,7 +98,8 @@ def units_import(file: Annotated[Path, typer.Argument(help="units.yaml hoặc un
     _, engine = _context()
     with session_scope(engine) as session:
         try:
-            units_file = load_units_file(file, known_codes=units_by_code(session=session))
+            known = {code: u.parent_code for code, u in units_by_code(session=session).items()}
+            units_file = load_units_file(file, known_parents=known)
         except InputFileError as exc:
             raise _fail_input(exc) from None
         summary = import_units(session, units_file)
@@ -123,8 +127,13 @@ def plan_import(file: Path) -> None:
     """Import or update a plan; reports already received are kept."""
     _, engine = _context()
     try:
-        with session_scope(engine) as session:
-            spec, summary = load_and_import_plan(session, file, now=_now())
+        with out.status("Đang nhập kế hoạch…") as shown:
+            spec, summary = load_and_import_plan(
+                engine,
+                file,
+                now=_now(),
+                progress=lambda rows: shown.update(f"Đang nhập kế hoạch… {rows:,} dòng đã ghi"),
+            )
     except InputFileError as exc:
         raise _fail_input(exc) from None
     state = (
@@ -250,7 +259,7 @@ def _moment(text: str | None) -> datetime:
 @app.command()
 def tick(
     now: Annotated[
-        str | None, typer.Option(help="thời điểm giả định, YYYY-MM-DDTHH:MM giờ Việt Nam")
+        str | None, typer.Option(help="thời điểm giả định, YYYY-MM-DDTHH:MM giờ địa phương")
     ] = None,
 ) -> None:
     """One scheduler pass as if at that moment: plan due reminders, send them, exit."""
@@ -259,7 +268,7 @@ def tick(
     result = asyncio.run(run_tick_once(settings, engine, now=moment))
     planned, sent = result.planned, result.dispatched
     out.print(
-        f"{moment.astimezone(LOCAL_TZ):%d/%m/%Y %H:%M}: lập {planned.planned} nhắc việc, "
+        f"{local(moment):%d/%m/%Y %H:%M}: lập {planned.planned} nhắc việc, "
         f"gửi {sent.sent} ({sent.messages} tin), hoãn {sent.deferred}, "
         f"không liên lạc được {sent.unreachable}."
     )
@@ -304,8 +313,11 @@ report_commands.register(app, _read_session)  # `report` and `status` (bot/repor
 
 
 def main() -> None:
-    """Entry point of the `dondoc` script."""
+    """Entry point of the `dondoc` script: an unexpected error prints its traceback, masked."""
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         sys.exit(130)
+    except Exception as exc:  # Typer's own printer would show it unmasked, with local variables
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+        sys.exit(1)

@@ -16,13 +16,12 @@ from typing import Annotated, Any
 import httpx
 import typer
 from alembic.script import ScriptDirectory
-from pydantic import ValidationError
 from rich.console import Console
 from sqlalchemy import not_
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlmodel import Session, func, select
 
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from plans.policy import in_quiet_hours
 from storage.db import make_engine
 from storage.models import Contact, Outbox
@@ -299,14 +298,13 @@ def run_doctor(
 # --- command line ---------------------------------------------------------------------------
 
 
-def _load_settings() -> Settings:
-    """Settings, or exit 2 naming the bad variables (never their values)."""
+def settings_or_exit() -> Settings:
+    """Settings, or exit 2 with one line per bad variable (never its value)."""
     try:
         return load_settings()
-    except ValidationError as exc:
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]).upper()
-            err.print(f"Cấu hình sai: {field}: {error['msg']}", markup=False)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            err.print(problem, markup=False)
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -315,7 +313,7 @@ def backup(
     force: Annotated[bool, typer.Option("--force", help="ghi đè nếu OUT đã có")] = False,
 ) -> None:
     """Back up the SQLite database online (PostgreSQL: use pg_dump)."""
-    settings = _load_settings()
+    settings = settings_or_exit()
     url = settings.dondoc_database_url
     if make_url(url).get_backend_name() != "sqlite":
         err.print(pg_dump_hint(url), markup=False)
@@ -336,7 +334,7 @@ def doctor(
     timeout: Annotated[float, typer.Option(help="số giây chờ getMe mỗi kênh")] = PING_TIMEOUT_S,
 ) -> None:
     """Check configuration, database, channels and the outbox; exit 1 if something is wrong."""
-    settings = _load_settings()
+    settings = settings_or_exit()
     out.print("Cấu hình:", markup=False)
     for name, value in configuration_summary(settings):
         out.print(f"  {name}: {value}", markup=False)

@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
+from plans.clock import set_timezone
+from plans.redact import set_secrets
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 PLACEHOLDERS = {"changeme", "change-me", "your-token-here", "xxx", "token"}
+# Why a value was refused, by pydantic's error type; the value itself is never repeated.
+REASONS = {
+    "int_parsing": "phải là số nguyên",
+    "int_from_float": "phải là số nguyên",
+    "float_parsing": "phải là số",
+    "bool_parsing": "phải là true hoặc false",
+    "greater_than": "phải lớn hơn {gt}",
+    "greater_than_equal": "phải từ {ge} trở lên",
+    "less_than": "phải nhỏ hơn {lt}",
+    "less_than_equal": "phải từ {le} trở xuống",
+}
+UNKNOWN_REASON = "có giá trị không hợp lệ"
+
+
+class SettingsError(ValueError):
+    """Bad values in the environment: one line each, naming the variable, never the value."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class Settings(BaseSettings):
@@ -60,16 +88,44 @@ class Settings(BaseSettings):
             if not value.strip():
                 return None
             if value.strip().lower() in PLACEHOLDERS:
-                raise ValueError("is still the placeholder from .env.example")
+                raise ValueError("vẫn là giá trị mẫu của .env.example")
+        return value
+
+    @field_validator("dondoc_log_level")
+    @classmethod
+    def _level_name(cls, value: str) -> str:
+        """A logging level name, in any case."""
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"phải là {', '.join(LOG_LEVELS[:-1])} hoặc {LOG_LEVELS[-1]}")
+        return value.strip().upper()
+
+    @field_validator("dondoc_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """An IANA zone name this machine knows."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError("không phải tên múi giờ IANA, ví dụ Asia/Ho_Chi_Minh") from None
+        return value
+
+    @field_validator("dondoc_database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """A URL SQLAlchemy can read (its own error would quote the password)."""
+        try:
+            make_url(value)
+        except ArgumentError:
+            raise ValueError("không phải URL cơ sở dữ liệu, ví dụ sqlite:///dondoc.db") from None
         return value
 
     @model_validator(mode="after")
     def _webhooks_need_secrets(self) -> Settings:
         """A webhook without a secret would accept updates from anyone who finds the URL."""
         if self.telegram_webhook_url and self.telegram_webhook_secret is None:
-            raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET")
+            raise ValueError("TELEGRAM_WEBHOOK_URL cần có TELEGRAM_WEBHOOK_SECRET")
         if self.zalo_webhook_url and self.zalo_webhook_secret is None:
-            raise ValueError("ZALO_WEBHOOK_URL needs ZALO_WEBHOOK_SECRET")
+            raise ValueError("ZALO_WEBHOOK_URL cần có ZALO_WEBHOOK_SECRET")
         return self
 
     @property
@@ -87,7 +143,39 @@ class Settings(BaseSettings):
         """Whether a Zalo token is configured."""
         return self.zalo_bot_token is not None
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret value: tokens, webhook secrets, the database password."""
+        found = [
+            secret.get_secret_value()
+            for secret in (
+                self.telegram_bot_token,
+                self.zalo_bot_token,
+                self.telegram_webhook_secret,
+                self.zalo_webhook_secret,
+            )
+            if secret is not None
+        ]
+        password = make_url(self.dondoc_database_url).password
+        return [*found, str(password)] if password else found
+
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings at start-up (never at import time)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build settings at start-up (never at import time): the local zone and secrets follow them."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError([_problem(error) for error in exc.errors(include_url=False)]) from None
+    set_timezone(settings.dondoc_timezone)
+    set_secrets(settings.secret_values())
+    return settings
+
+
+def _problem(error: ErrorDetails) -> str:
+    """One line for a refused value: the variable and the reason, in Vietnamese."""
+    variable = ".".join(str(part) for part in error["loc"]).upper()
+    context = error.get("ctx") or {}
+    if error["type"] == "value_error":  # our validators' own words
+        reason = str(context.get("error", UNKNOWN_REASON))
+    else:
+        reason = REASONS.get(error["type"], UNKNOWN_REASON).format(**context)
+    return f"Cấu hình sai: {variable} {reason}." if variable else f"Cấu hình sai: {reason}."

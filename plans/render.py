@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from plans.clock import local_date
 from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
 
 TEMPLATES = Path(__file__).with_name("templates")
 
 
 def dmy(day: date | None) -> str:
-    """A date as Vietnamese write it: dd/mm/YYYY (empty for None)."""
+    """A date as Vietnamese write it: dd/mm/YYYY (empty for None); an instant, its local day."""
+    if isinstance(day, datetime):
+        day = local_date(day)
     return f"{day.day:02d}/{day.month:02d}/{day.year}" if day else ""
 
 

@@ -28,6 +28,7 @@ from plans.messages import (
     to_plain,
 )
 from plans.policy import in_quiet_hours
+from plans.redact import redact
 from plans.reminder_text import ReminderItem, reminder_messages
 from plans.render import render
 from scheduler.digest import render_digest
@@ -59,6 +60,7 @@ LONG_WAIT = 60.0  # a 429 asking for longer than this is left to a later pass
 RETRY_LATER = timedelta(minutes=25)  # after INLINE_RETRIES failures, the row waits this long
 FOREIGN_LEASE = timedelta(minutes=10)  # rows claimed by a process on another host
 CLAIM_ROWS = 500  # rows claimed at once; unsent claims of a dead process are reclaimed
+MAX_ERROR = 500  # characters of an error kept in outbox.last_error
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 
 
@@ -223,17 +225,17 @@ class Dispatcher:
             try:
                 platform_id = await self._send(job.contact, message, result)
             except RetryAfter as exc:
-                self._defer(job.parts[index:], now + timedelta(seconds=exc.seconds), str(exc))
+                self._defer(job.parts[index:], now + timedelta(seconds=exc.seconds), _text(exc))
                 result.deferred += 1
                 return
             except Unreachable as exc:
-                self._mark_unreachable(job.contact, job.row_ids, now, str(exc))
+                self._mark_unreachable(job.contact, job.row_ids, now, _text(exc))
                 result.unreachable += 1
                 return
             except SendError as exc:
-                self._defer(job.parts[index:], now + RETRY_LATER, str(exc))
+                self._defer(job.parts[index:], now + RETRY_LATER, _text(exc))
                 result.deferred += 1
-                result.errors.append(str(exc))
+                result.errors.append(_text(exc))
                 return
             # Committed before the next message leaves: a crash repeats at most the one in flight.
             for row_id in row_ids:
@@ -328,7 +330,7 @@ class Dispatcher:
                     status="pending",
                     next_attempt_at=until,
                     attempts=Outbox.attempts + 1,
-                    last_error=error[:500],
+                    last_error=error,
                     claimed_by=None,
                 )
             )
@@ -349,7 +351,7 @@ class Dispatcher:
                     Outbox.contact_id == contact.id,
                     Outbox.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
                 )
-                .values(status="dead", last_error=error[:500])
+                .values(status="dead", last_error=error)
             )
             _notify_coordinators(session, contact, row_ids, now)
 
@@ -401,6 +403,11 @@ def _item(contact: Contact, row: Row[Any], codes: dict[tuple[int, int], str]) ->
         status=row.status,
         percent=row.percent,
     )
+
+
+def _text(exc: SendError) -> str:
+    """A send error as stored and reported: secrets masked (URLs carry tokens), then shortened."""
+    return redact(str(exc))[:MAX_ERROR]
 
 
 def _pid_alive(pid: int) -> bool:

@@ -5,23 +5,34 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from plans.clock import DEFAULT_TIMEZONE, set_timezone
+from storage.models import Outbox
 from tests.utils.db import snapshot
+from tests.utils.world import build_world
 
-TSV = Path(__file__).resolve().parents[1] / "plans" / "data" / "deadlines.tsv"
+TSVS = [
+    Path(__file__).resolve().parents[1] / "plans" / "data" / name
+    for name in ("deadlines.tsv", "deadlines-2.tsv")
+]
 runner = CliRunner()
 
 
 def worked_examples() -> list[list[str]]:
     """Rows of the worked deadline examples."""
-    with TSV.open(encoding="utf-8") as handle:
-        rows = [r for r in csv.reader(handle, delimiter="\t") if r and not r[0].startswith("#")]
+    rows: list[list[str]] = []
+    for tsv in TSVS:
+        with tsv.open(encoding="utf-8") as handle:
+            rows += [r for r in csv.reader(handle, delimiter="\t") if r and r[0][:1] != "#"]
     return rows
 
 
@@ -107,3 +118,38 @@ def test_invite_prints_link_and_zalo_text(cli_env: str, examples: Path) -> None:
     assert f"DK {link.group(1)}" in result.stdout
     assert runner.invoke(app, ["invite", "NOPE", "--role", "contact"]).exit_code == 2
     assert runner.invoke(app, ["invite", "PGDDT", "--role", "king"]).exit_code == 2
+
+
+@pytest.fixture
+def zone_restored() -> Iterator[None]:
+    """The process-wide local zone goes back to the default after the test."""
+    yield
+    set_timezone(DEFAULT_TIMEZONE)
+
+
+@pytest.mark.usefixtures("zone_restored")
+@pytest.mark.parametrize(
+    ("zone", "reminder_at"),
+    [
+        ("Asia/Ho_Chi_Minh", datetime(2026, 11, 27, 1, tzinfo=UTC)),
+        ("Asia/Tokyo", datetime(2026, 11, 26, 23, tzinfo=UTC)),
+        ("UTC", datetime(2026, 11, 27, 8, tzinfo=UTC)),
+    ],
+)
+def test_tick_plans_in_the_configured_zone(
+    cli_env: str,
+    engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zone: str,
+    reminder_at: datetime,
+) -> None:
+    build_world(engine, tmp_path, now=datetime(2026, 11, 2, 3, tzinfo=UTC), schools=1)
+    monkeypatch.setenv("DONDOC_TIMEZONE", zone)
+    result = runner.invoke(app, ["tick", "--now", "2026-11-27T09:00"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("27/11/2026 09:00: lập 1 nhắc việc")
+    with Session(engine) as session:
+        row = session.exec(select(Outbox).where(Outbox.kind == "reminder")).one()
+    # Due Monday 30/11: the reminder of the day before moves to Friday 27/11, 08:00 local time.
+    assert (row.step, row.planned_for) == ("before-1", reminder_at)

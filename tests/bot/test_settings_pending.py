@@ -22,5 +22,5 @@ def test_pending_minutes_must_be_a_positive_number(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("DONDOC_PENDING_MINUTES", value)
-    with pytest.raises(ValueError, match="dondoc_pending_minutes"):
+    with pytest.raises(ValueError, match="DONDOC_PENDING_MINUTES"):
         load_settings()

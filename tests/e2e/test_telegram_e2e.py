@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from plans.clock import LOCAL_TZ
+from plans.clock import local_zone
 from storage.models import Assignment, Occurrence, Report, Task, Unit
 from tests.e2e.dondoc_process import dondoc, dondoc_run
 from tests.e2e.telegram_emulator import Emulator
@@ -32,12 +32,12 @@ def invite(env: dict[str, str], unit: str, role: str) -> str:
 def test_register_remind_reply_and_status(
     telegram_emulator: Emulator, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    today = datetime.now(LOCAL_TZ).date()
+    today = datetime.now(local_zone()).date()
     due_a, due_b = today + timedelta(days=7), today + timedelta(days=3)
     build_world(
         engine,
         tmp_path,
-        now=datetime.now(LOCAL_TZ),
+        now=datetime.now(local_zone()),
         schools=2,
         issued=(today - timedelta(days=30)).isoformat(),
         tasks=[("A", "TRUONG", f"{due_a:%d/%m/%Y}"), ("B", "TRUONG", f"{due_b:%d/%m/%Y}")],
