@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,12 @@ from plans.characters import UNSTORABLE
 from plans.errors import InputFileError, Problem
 
 Pointer = tuple[str | int, ...]
+
+# Far above any real units or plan file (the examples are under 50 KB; 2 MB is some 20,000
+# units), and the pure-Python YAML parser reads it in about five seconds.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+# A plan nests five levels (file → tasks → task → partners → partner); deeper is not a plan.
+MAX_DEPTH = 20
 
 
 @dataclass
@@ -38,15 +45,72 @@ class SourceDoc:
         return Problem(file=str(self.path), line=self.line(pointer), field=name, message=message)
 
 
-def read_yaml(path: Path) -> SourceDoc:
-    """Parse a YAML file; a syntax error becomes an InputFileError naming the line."""
+class _Refused(Exception):
+    """A YAML construct this project never needs, found while composing (line is 1-based)."""
+
+    def __init__(self, mark: yaml.Mark, reason: str) -> None:
+        super().__init__(reason)
+        self.line = mark.line + 1
+        self.reason = reason
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader that refuses anchors, aliases and deep nesting before any object is built.
+
+    Aliases let a 350-byte file stand for billions of values, or for itself (a RecursionError);
+    units and plan files never need them, so the first `&` or `*` ends the parse.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        """Compose one node unless it is an alias, carries an anchor or nests too deep."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(event.start_mark, f"không được dùng tham chiếu YAML (*{event.anchor})")
+        if event.anchor is not None:
+            raise _Refused(event.start_mark, f"không được dùng neo YAML (&{event.anchor})")
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(event.start_mark, f"lồng nhau quá {MAX_DEPTH} cấp")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _read_text(path: Path, encoding: str) -> str:
+    """The file's text, refusing a file too large to be a units or plan file before parsing."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            limit = MAX_FILE_BYTES // (1024 * 1024)
+            raise InputFileError([Problem(str(path), None, "-", f"tệp lớn hơn {limit} MB")])
+        return raw.decode(encoding)
     except (OSError, UnicodeDecodeError) as exc:
         raise InputFileError([Problem(str(path), None, "-", f"không đọc được tệp: {exc}")]) from exc
+
+
+def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for lines) and the data of a single-document YAML text, parsed once."""
+    loader = _PlainLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        return node, loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: Path) -> SourceDoc:
+    """Parse a YAML file; a syntax error or a refused construct names the line."""
+    text = _read_text(path, "utf-8")
+    try:
+        node, data = _parse_yaml(text)
+    except _Refused as exc:
+        raise InputFileError([Problem(str(path), exc.line, "-", exc.reason)]) from None
     except ValueError as exc:  # e.g. an unquoted impossible date such as 2030-13-01
         raise InputFileError(
             [Problem(str(path), None, "-", f"giá trị không hợp lệ: {exc}")]
@@ -99,30 +163,50 @@ def _index_lines(node: yaml.Node, pointer: Pointer, lines: dict[Pointer, int]) -
 
 
 def read_csv(path: Path, columns: tuple[str, ...]) -> SourceDoc:
-    """Parse a CSV file with a header into a list of dicts, one line per row."""
+    """Parse a CSV file with a header into a list of dicts, each row located at its first line."""
+    text = _read_text(path, "utf-8-sig")
+    # strict: a stray quote is an error instead of a field that silently swallows the next rows
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[dict[str, str]] = []
+    lines: dict[Pointer, int] = {(): 1}
+    problems: list[Problem] = []
+    start = 1  # the first line of the record being read, for the error of a quote left open
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            header = tuple(reader.fieldnames or ())
-            missing = [c for c in columns if c not in header]
-            if missing:
-                raise InputFileError(
-                    [Problem(str(path), 1, ",".join(missing), "thiếu cột bắt buộc")]
-                )
-            rows: list[dict[str, str]] = []
-            lines: dict[Pointer, int] = {(): 1}
-            problems: list[Problem] = []
-            for row in reader:
-                index = len(rows)
-                rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
-                lines[(index,)] = reader.line_num
-                problems += [
-                    Problem(str(path), reader.line_num, column, "có ký tự điều khiển không hợp lệ")
-                    for column, value in rows[-1].items()
-                    if UNSTORABLE.search(value)
-                ]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputFileError([Problem(str(path), None, "-", f"không đọc được tệp: {exc}")]) from exc
+        header = next(reader, [])
+        _require_columns(path, header, columns)
+        start = reader.line_num + 1
+        for values in reader:
+            if values:  # a blank line is no row
+                lines[(len(rows),)] = start
+                padded = [v.strip() for v in values] + [""] * (len(header) - len(values))
+                rows.append(dict(zip(header, padded, strict=False)))
+                problems += _row_problems(path, start, header, values)
+            start = reader.line_num + 1
+    except csv.Error as exc:  # e.g. a quote still open at the end of the file
+        reason = f"dấu ngoặc kép chưa đóng hoặc đặt sai chỗ ({exc})"
+        raise InputFileError([Problem(str(path), start, "-", reason)]) from exc
     if problems:
         raise InputFileError(problems)
     return SourceDoc(path=path, data=rows, lines=lines)
+
+
+def _require_columns(path: Path, header: list[str], columns: tuple[str, ...]) -> None:
+    """Refuse a header that lacks a required column."""
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise InputFileError([Problem(str(path), 1, ",".join(missing), "thiếu cột bắt buộc")])
+
+
+def _row_problems(path: Path, line: int, header: list[str], values: list[str]) -> list[Problem]:
+    """What is wrong with one row: extra fields, line breaks or control characters in a field."""
+    if len(values) > len(header):
+        reason = f"dòng có {len(values)} ô nhưng tiêu đề chỉ có {len(header)} cột"
+        return [Problem(str(path), line, "-", reason)]
+    problems: list[Problem] = []
+    for column, value in zip(header, values, strict=False):
+        if "\n" in value or "\r" in value:  # no column allows one: a quote left open
+            reason = "ô có xuống dòng (dấu ngoặc kép chưa đóng?)"
+            problems.append(Problem(str(path), line, column, reason))
+        elif UNSTORABLE.search(value):
+            problems.append(Problem(str(path), line, column, "có ký tự điều khiển không hợp lệ"))
+    return problems

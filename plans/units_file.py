@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +35,10 @@ class UnitsFile:
     groups: dict[str, str] = field(default_factory=dict)
 
 
-def load_units_file(path: Path, *, known_codes: Iterable[str] = ()) -> UnitsFile:
-    """Read and validate a units file; `known_codes` are units already in the database."""
+def load_units_file(
+    path: Path, *, known_parents: Mapping[str, str | None] | None = None
+) -> UnitsFile:
+    """Read and validate a units file; `known_parents`: code → parent of the stored units."""
     if path.suffix.lower() == ".csv":
         doc = read_csv(path, CSV_COLUMNS)
         raw_units = [_csv_row(row) for row in doc.data]
@@ -54,7 +56,8 @@ def load_units_file(path: Path, *, known_codes: Iterable[str] = ()) -> UnitsFile
         problems.append(doc.problem(units_ptr or (), "danh sách đơn vị trống hoặc sai kiểu"))
         raise InputFileError(problems)
     groups = _validate_groups(doc, raw_groups, problems)
-    units = _validate_units(doc, units_ptr, raw_units, set(known_codes), problems)
+    known = dict(known_parents or {})
+    units = _validate_units(doc, units_ptr, raw_units, known, problems)
     if problems:
         raise InputFileError(problems)
     return UnitsFile(path=path, units=tuple(units), groups=groups)
@@ -91,7 +94,7 @@ def _validate_units(
     doc: SourceDoc,
     base: tuple[str, ...],
     raw_units: list[Any],
-    known: set[str],
+    known: dict[str, str | None],
     problems: list[Problem],
 ) -> list[UnitSpec]:
     """Check every unit entry and the references between them."""
@@ -128,7 +131,28 @@ def _validate_units(
         if spec.parent and spec.parent not in seen and spec.parent not in known:
             ptr = (*base, seen[spec.code], "parent")
             problems.append(doc.problem(ptr, f"đơn vị cấp trên không tồn tại: {spec.parent}"))
+    parents = known | {spec.code: spec.parent for spec in units}  # the file updates in place
+    cycles: set[frozenset[str]] = set()
+    for spec in units:
+        cycle = _ancestor_cycle(spec.code, parents)
+        if cycle and frozenset(cycle) not in cycles:  # one problem per cycle, at its first unit
+            cycles.add(frozenset(cycle))
+            chain = " → ".join((*cycle, spec.code))
+            message = f"đơn vị {spec.code} là cấp trên của chính nó: {chain}"
+            problems.append(doc.problem((*base, seen[spec.code], "parent"), message))
     return units
+
+
+def _ancestor_cycle(code: str, parents: Mapping[str, str | None]) -> list[str] | None:
+    """The chain code → parent → … when it comes back to `code`, else None."""
+    chain = [code]
+    visited = {code}
+    parent = parents.get(code)
+    while parent and parent not in visited:
+        chain.append(parent)
+        visited.add(parent)
+        parent = parents.get(parent)
+    return chain if parent == code else None
 
 
 def _string_list(doc: SourceDoc, ptr: tuple, raw: Any, problems: list[Problem]) -> list[str]:

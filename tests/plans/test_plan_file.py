@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,15 @@ def test_example_plans_validate_against_example_units(examples: Path) -> None:
     assert hu.code == "KH-315-HU" and len(hu.tasks) == 9
     due_texts = {t.due_text for t in gddt.tasks}
     assert {"trước ngày 20/9/2023", "chậm nhất vào tháng 11 hằng năm"} <= due_texts
+
+
+def test_a_plan_with_an_alias_is_refused_quickly_at_its_line(tmp_path: Path) -> None:
+    # An anchored task repeated by alias: a plan never needs one, a hostile file abuses them.
+    text = GOOD.replace('  - id: "2"', '  - &copy\n    id: "2"') + "  - *copy\n"
+    path = write(tmp_path, text)
+    started = time.perf_counter()
+    with pytest.raises(InputFileError) as caught:
+        load_plan_file(path, DIRECTORY)
+    assert time.perf_counter() - started < 1.0
+    (problem,) = caught.value.problems
+    assert str(problem) == f"{path}:11: -: không được dùng neo YAML (&copy)"

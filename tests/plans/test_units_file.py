@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
-from plans.errors import InputFileError
+from plans.errors import InputFileError, Problem
 from plans.units_file import load_units_file
 
 
@@ -97,3 +98,93 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
         load_units_file(path)
     assert caught.value.problems[0].line is not None
     assert "YAML" in caught.value.problems[0].message
+
+
+def refused(path: Path, known_parents: dict[str, str | None] | None = None) -> list[Problem]:
+    """The problems of a units file that must be refused, which come within a second."""
+    started = time.perf_counter()
+    with pytest.raises(InputFileError) as caught:
+        load_units_file(path, known_parents=known_parents)
+    assert time.perf_counter() - started < 1.0
+    return caught.value.problems
+
+
+def laughs(levels: int) -> str:
+    """A "billion laughs" file: each level's list holds the previous one nine times."""
+    lines = ['a0: &a0 ["ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, levels + 1)]
+    return "\n".join([*lines, f"units: *a{levels}", ""])
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        (laughs(6), 1, "không được dùng neo YAML (&a0)"),  # 531,441 strings from 400 bytes
+        ("units: &me [*me]\n", 1, "không được dùng neo YAML (&me)"),  # was a RecursionError
+        ("groups: {}\nunits: *nowhere\n", 2, "không được dùng tham chiếu YAML (*nowhere)"),
+        ("units:\n  " + "[" * 100_000 + "]" * 100_000 + "\n", 2, "lồng nhau quá 20 cấp"),
+        ("units:\n" + "".join(f"{' ' * 2 * n}- k:\n" for n in range(1, 200)), 11, "lồng nhau quá"),
+    ],
+    ids=["billion-laughs", "self-alias", "alias", "deep-flow", "deep-block"],
+)
+def test_hostile_yaml_is_refused_quickly_with_line_and_reason(
+    tmp_path: Path, text: str, line: int, reason: str
+) -> None:
+    path = write(tmp_path, "units.yaml", text)
+    (problem,) = refused(path)
+    assert (problem.file, problem.line) == (str(path), line)
+    assert reason in problem.message
+
+
+def test_oversized_file_is_refused_before_reading_it(tmp_path: Path) -> None:
+    path = write(tmp_path, "units.csv", "code,name,parent,groups,aliases\n" + "A,x,,,\n" * 400_000)
+    (problem,) = refused(path)
+    assert problem.file == str(path) and "lớn hơn 2 MB" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "field", "reason"),
+    [  # a quote left open used to swallow the following rows into one name
+        ('A,"Đơn vị A,,,\nB,Đơn vị B,A,,\n', 2, "-", "dấu ngoặc kép chưa đóng"),
+        ('A,"Đơn vị A,,,\nB,Đơn vị B",,,\nC,Đơn vị C,,,\n', 2, "name", "xuống dòng"),
+        ('A,Đơn vị A,,,\nB,"Đơn vị "B,A,,\n', 3, "-", "dấu ngoặc kép"),
+        ("A,Đơn vị A,,,\nB,Đơn vị B, xã Cẩm Vũ,A,,\n", 3, "-", "6 ô"),
+    ],
+    ids=["open-to-the-end", "rows-merged", "stray-quote", "extra-column"],
+)
+def test_csv_is_read_strictly(
+    tmp_path: Path, rows: str, line: int, field: str, reason: str
+) -> None:
+    path = write(tmp_path, "units.csv", "code,name,parent,groups,aliases\n" + rows)
+    (problem,) = refused(path)
+    assert (problem.line, problem.field) == (line, field)
+    assert reason in problem.message
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "chain"),
+    [
+        ("A,Đơn vị A,A,,\n", 2, "A → A"),
+        ("A,Đơn vị A,B,,\nB,Đơn vị B,A,,\n", 2, "A → B → A"),
+        ("R,Gốc,,,\nA,Đơn vị A,C,,\nB,Đơn vị B,A,,\nC,Đơn vị C,B,,\n", 3, "A → C → B → A"),
+    ],
+    ids=["itself", "two", "three"],
+)
+def test_a_unit_that_is_its_own_ancestor_is_refused(
+    tmp_path: Path, rows: str, line: int, chain: str
+) -> None:
+    path = write(tmp_path, "units.csv", "code,name,parent,groups,aliases\n" + rows)
+    (problem,) = refused(path)
+    assert (problem.line, problem.field) == (line, "parent")
+    assert problem.message.endswith(f"là cấp trên của chính nó: {chain}")
+
+
+def test_a_cycle_through_stored_units_is_refused(tmp_path: Path) -> None:
+    # Stored: B under A. The file moves A under B, which would make A its own grandparent.
+    stored: dict[str, str | None] = {"A": None, "B": "A"}
+    path = write(tmp_path, "units.yaml", "units:\n  - code: A\n    name: Đơn vị A\n    parent: B\n")
+    (problem,) = refused(path, stored)
+    assert (problem.line, problem.field) == (4, "units.parent")
+    assert "A → B → A" in problem.message
+    path = write(tmp_path, "units.yaml", "units:\n  - code: B\n    name: Đơn vị B\n    parent: A\n")
+    assert [u.parent for u in load_units_file(path, known_parents=stored).units] == ["A"]
