@@ -17,9 +17,9 @@ import httpx
 import typer
 from alembic.script import ScriptDirectory
 from rich.console import Console
-from sqlalchemy import not_
+from sqlalchemy import not_, or_
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.settings import Settings, SettingsError, load_settings
 from plans.policy import in_quiet_hours
@@ -31,8 +31,11 @@ EXIT_PROBLEM = 1
 EXIT_USAGE = 2
 PING_TIMEOUT_S = 5.0
 DB_CONNECT_TIMEOUT_S = 5
-# A due message still pending this long after its time means nothing is sending.
+# A due message still pending after this much sending time (quiet hours not counted) means
+# nothing is sending.
 LATE_AFTER = timedelta(minutes=15)
+MINUTE = timedelta(minutes=1)
+RUNNING_HINT = "`dondoc run` có đang chạy?"  # what late or stuck messages point to
 BACKUP_PAGES_PER_STEP = 1024  # yield to writers between steps of the online backup
 
 out = Console(highlight=False, soft_wrap=True)
@@ -198,7 +201,7 @@ def _schema_check(revision: str | None, head: str | None) -> Check:
 
 
 def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
-    """Pending outbox rows (late ones are a problem) and contacts that blocked the bot."""
+    """The outbox (late or stuck messages are a problem) and contacts that blocked the bot."""
     with Session(engine) as session:
         pending, oldest = session.exec(
             select(func.count(), func.min(Outbox.planned_for)).where(Outbox.status == "pending")
@@ -206,7 +209,14 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
         late = session.exec(
             select(func.count()).where(
                 Outbox.status == "pending",
-                Outbox.next_attempt_at < now - LATE_AFTER,  # type: ignore[operator]
+                Outbox.next_attempt_at < late_before(now),  # type: ignore[operator]
+            )
+        ).one()
+        # A claim whose lease ran out: its worker died mid-pass (scheduler/lease.py).
+        lease = col(Outbox.lease_until)
+        stuck = session.exec(
+            select(func.count()).where(
+                Outbox.status == "sending", or_(lease.is_(None), lease < now)
             )
         ).one()
         unreachable = session.exec(select(func.count()).where(not_(Contact.reachable))).one()
@@ -214,19 +224,30 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
         detail = f"{pending} tin chờ gửi, tin cũ nhất lập {_age(now - oldest)} trước"
     else:
         detail = "không có tin chờ gửi"
-    # Messages held overnight are not late until the quiet hours have been over for a while.
-    sending_hours = not in_quiet_hours(now) and not in_quiet_hours(now - LATE_AFTER)
-    if late and sending_hours:
-        detail += f"; {late} tin quá hạn gửi hơn {_age(LATE_AFTER)} — `dondoc run` có đang chạy?"
-        queue = Check("hàng đợi gửi", False, detail)
-    else:
-        queue = Check("hàng đợi gửi", True, detail)
+    queue = Check("hàng đợi gửi", True, detail)
+    if late:
+        late_detail = f"{late} tin chờ quá {_age(LATE_AFTER)} trong giờ gửi"
+        queue = Check("hàng đợi gửi", False, f"{detail}; {late_detail} — {RUNNING_HINT}")
+    claims = Check("tin đang gửi", True, "không có tin bị kẹt")
+    if stuck:
+        stuck_detail = f"{stuck} tin kẹt ở trạng thái đang gửi quá thời hạn giữ"
+        claims = Check("tin đang gửi", False, f"{stuck_detail} — {RUNNING_HINT}")
     contacts = Check(
         "liên hệ không liên lạc được",
         None if unreachable else True,
         f"{unreachable} (đã chặn bot hoặc không còn tồn tại)" if unreachable else "0",
     )
-    return [queue, contacts]
+    return [queue, claims, contacts]
+
+
+def late_before(now: datetime) -> datetime:
+    """A message due before this has waited LATE_AFTER of sending hours by `now`."""
+    moment, waited = now, timedelta(0)
+    while waited < LATE_AFTER:  # at most the quiet hours plus LATE_AFTER, minute by minute
+        moment -= MINUTE
+        if not in_quiet_hours(moment):
+            waited += MINUTE
+    return moment
 
 
 def _age(delta: timedelta) -> str:

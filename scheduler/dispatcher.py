@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -32,6 +33,7 @@ from plans.redact import redact
 from plans.reminder_text import ReminderItem, reminder_messages
 from plans.render import render
 from scheduler.digest import render_digest
+from scheduler.lease import Lease
 from scheduler.ratelimit import RateLimiter
 from storage.db import (
     DriverStatement,
@@ -58,14 +60,13 @@ REMINDER_KINDS = ("reminder", "checkin", "escalation")
 INLINE_RETRIES = 4  # transient failures retried inside one pass before the row waits for the next
 LONG_WAIT = 60.0  # a 429 asking for longer than this is left to a later pass
 RETRY_LATER = timedelta(minutes=25)  # after INLINE_RETRIES failures, the row waits this long
-FOREIGN_LEASE = timedelta(minutes=10)  # rows claimed by a process on another host
-CLAIM_ROWS = 500  # rows claimed at once; unsent claims of a dead process are reclaimed
+CLAIM_ROWS = 500  # rows claimed at once; a dead worker's claims lapse (scheduler/lease.py)
 MAX_ERROR = 500  # characters of an error kept in outbox.last_error
 OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
 
 
 def worker_identity() -> str:
-    """host:pid:nonce — lets a restarted process tell a crashed claimer from a live one."""
+    """host:pid:nonce — who holds a claim; unique per worker, even under a reused PID."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
@@ -119,6 +120,7 @@ class Dispatcher:
         on_sent: Callable[[Contact, OutgoingMessage], None] | None = None,
         concurrency: int = 1,
         zalo_quota: int | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         # One message in flight keeps the crash promise: a SIGKILL repeats at most that one.
         # More overlap HTTP round-trips (and can repeat up to `concurrency` after a crash).
@@ -130,6 +132,7 @@ class Dispatcher:
         self.sleep = sleep
         self.on_sent = on_sent
         self.worker = worker_identity()
+        self.lease = Lease(engine, self.worker, monotonic=monotonic)
         self.mark_sent = DriverStatement.compile(MARK_SENT, engine.dialect)
 
     async def dispatch(self, *, now: datetime) -> DispatchResult:
@@ -137,7 +140,9 @@ class Dispatcher:
         result = DispatchResult()
         if in_quiet_hours(now) or not self.senders:
             return result
-        self._reclaim_abandoned(now)
+        reclaimed = self.lease.begin(now)
+        if reclaimed:
+            logger.warning("%s lapsed or leftover claims queued again", reclaimed)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def deliver(job: Job, marks: Any) -> None:
@@ -159,25 +164,6 @@ class Dispatcher:
                     for channel, count in (result.by_channel - before).items():
                         count_sent(session, channel, now, count)
         return result
-
-    def _reclaim_abandoned(self, now: datetime) -> None:
-        """Rows left 'sending' by a dead process, or by a pass of ours that failed, go back."""
-        host = socket.gethostname()
-        with session_scope(self.engine) as session:
-            rows = session.exec(select(Outbox).where(Outbox.status == "sending")).all()
-            for row in rows:
-                owner_host, _, rest = (row.claimed_by or "").partition(":")
-                pid = rest.partition(":")[0]
-                if row.claimed_by == self.worker:  # passes never overlap: an earlier one failed
-                    abandoned = True
-                elif owner_host == host and pid.isdigit():
-                    abandoned = not _pid_alive(int(pid))
-                else:
-                    abandoned = row.claimed_at is None or row.claimed_at < now - FOREIGN_LEASE
-                if abandoned:
-                    row.status = "pending"
-                    row.claimed_by = None
-                    session.add(row)
 
     def _claim(self, now: datetime, result: DispatchResult) -> list[Job]:
         """Claim and render a batch of due rows: each contact's due reminders in one message."""
@@ -215,7 +201,13 @@ class Dispatcher:
             ]
             if rows:
                 session.connection().execute(
-                    CLAIM, {"rows": [row.id for row in rows], "at": now, "by": self.worker}
+                    CLAIM,
+                    {
+                        "rows": [row.id for row in rows],
+                        "at": now,
+                        "by": self.worker,
+                        "until": self.lease.claimed(),
+                    },
                 )
             return self._render_batch(session, batch, now, result)
 
@@ -252,6 +244,7 @@ class Dispatcher:
         sender = self.senders[contact.channel]
         attempt = 0
         while True:
+            self.lease.keep()  # however long the pass runs, no one takes the rows it holds
             await self.limiter.wait(f"{contact.channel}:{contact.chat_id}")
             try:
                 platform_id = await sender.send(contact.chat_id, message)
@@ -359,7 +352,12 @@ class Dispatcher:
 CLAIM = (
     update(OUTBOX)
     .where(OUTBOX.c.id.in_(bindparam("rows", expanding=True)))
-    .values(status="sending", claimed_at=bindparam("at"), claimed_by=bindparam("by"))
+    .values(
+        status="sending",
+        claimed_at=bindparam("at"),
+        claimed_by=bindparam("by"),
+        lease_until=bindparam("until"),
+    )
 )
 # sent_at is the pass's moment, already stored as claimed_at: no datetime to bind per message.
 MARK_SENT = (
@@ -408,17 +406,6 @@ def _item(contact: Contact, row: Row[Any], codes: dict[tuple[int, int], str]) ->
 def _text(exc: SendError) -> str:
     """A send error as stored and reported: secrets masked (URLs carry tokens), then shortened."""
     return redact(str(exc))[:MAX_ERROR]
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _set_status(session: Session, row_ids: list[int], status: str) -> None:

@@ -6,7 +6,9 @@ holds a session advisory lock on a dedicated connection for as long as it lives;
 its connection drops, the server releases the lock, and whichever process asks next (every tick)
 takes over. On a SQLite file the same is done with an exclusive `flock` on a lock file beside the
 database, which the kernel releases when the holder dies: a second `dondoc run` started on the
-same file by mistake stands by instead of doubling the send rate.
+same file by mistake stands by instead of doubling the send rate. A clean shutdown unlocks
+explicitly, so the lock is free when `release()` returns (closing a connection frees it only once
+the server has noticed).
 """
 
 from __future__ import annotations
@@ -101,7 +103,12 @@ class AdvisoryLockLeader:
         return bool(taken)
 
     def release(self) -> None:
-        """Close the connection, which frees the lock."""
+        """Unlock, so the lead is free when this returns, then close the connection."""
+        if self._leading and self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
+            except DBAPIError:
+                pass  # the connection is broken: the server frees the lock with the session
         self._close()
         self._engine.dispose()
 
@@ -157,8 +164,9 @@ class LockFileLeader:
         return True
 
     def release(self) -> None:
-        """Closing the file frees the lock."""
+        """Unlock the file, then close it."""
         if self._handle is not None:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None
 

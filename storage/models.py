@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text, true
 from sqlmodel import Field, SQLModel
 
 # Datetimes are timezone-aware and stored in UTC; dates (due dates) are local calendar days.
@@ -58,6 +58,8 @@ class Plan(SQLModel, table=True):
     source: str | None = None
     imported_at: datetime
     horizon: date | None = None  # recurring occurrences are expanded up to this day
+    # False while a new plan is written in batches (plans/importer.py): nothing shows it yet.
+    visible: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
 
 
 class Task(SQLModel, table=True):
@@ -181,6 +183,8 @@ class Outbox(SQLModel, table=True):
     next_attempt_at: datetime
     claimed_at: datetime | None = None
     claimed_by: str | None = Field(default=None, max_length=96)
+    # A 'sending' row whose lease ran out belongs to a dead worker (scheduler/dispatcher.py).
+    lease_until: datetime | None = None
     sent_at: datetime | None = None
     platform_message_id: str | None = Field(default=None, max_length=64)
     text: str | None = None  # pre-rendered text for notices and digests
@@ -205,7 +209,17 @@ class Inbound(SQLModel, table=True):
     """Every received update, stored before it is handled (deduplication)."""
 
     __tablename__ = "inbound"
-    __table_args__ = (UniqueConstraint("channel", "update_key"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        # Only the rows still to handle (bot/inbox.py resumes them): small, whatever the history.
+        Index(
+            "ix_inbound_unhandled",
+            "channel",
+            "id",
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.ops import Check, check_channels, check_database
 from bot.settings import load_settings
+from scheduler.lease import LEASE
 from scheduler.planner import plan_due_reminders
 from storage.db import make_engine, session_scope
 from storage.models import Contact, Outbox
@@ -199,6 +200,15 @@ def test_doctor_exits_1_when_the_database_is_unreachable(
     assert "pa55word" not in result.output
 
 
+def queue_checks(database_url: str, now: datetime) -> tuple[Check, Check, Check]:
+    """The doctor's outbox lines at `now`: the queue, the claims being sent, the contacts."""
+    schema, queue, claims, contacts = check_database(
+        load_settings(dondoc_database_url=database_url), now=now
+    )
+    assert schema.ok
+    return queue, claims, contacts
+
+
 def test_doctor_reports_the_outbox_and_unreachable_contacts(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
@@ -211,22 +221,73 @@ def test_doctor_reports_the_outbox_and_unreachable_contacts(
             .where(Contact.chat_id == world.school_chats[world.schools[0]])  # type: ignore[arg-type]
             .values(reachable=False)
         )
-    settings = load_settings(dondoc_database_url=database_url)
-
-    def queue_and_contacts(now: datetime) -> tuple[Check, Check]:
-        schema, queue, contacts = check_database(settings, now=now)
-        assert schema.ok
-        return queue, contacts
-
-    queue, contacts = queue_and_contacts(planned_at + timedelta(minutes=5))
+    queue, claims, contacts = queue_checks(database_url, planned_at + timedelta(minutes=5))
     assert queue.ok and "3 tin chờ gửi" in queue.detail and "5 phút" in queue.detail
+    assert claims == Check("tin đang gửi", True, "không có tin bị kẹt")
     assert contacts == Check("liên hệ không liên lạc được", None, contacts.detail)
     assert contacts.detail.startswith("1 ")
-    late, _ = queue_and_contacts(planned_at + timedelta(hours=2, minutes=10))
+    late, _, _ = queue_checks(database_url, planned_at + timedelta(hours=2, minutes=10))
     assert late.ok is False and "2 giờ 10 phút" in late.detail and "dondoc run" in late.detail
-    overnight, _ = queue_and_contacts(local_time("2026-11-23 23:30"))
-    assert overnight.ok  # held for the quiet hours, not stuck
     with session_scope(engine) as session:
         session.execute(update(Outbox).values(status="sent"))
-    empty, _ = queue_and_contacts(planned_at + timedelta(hours=3))
+    empty, _, _ = queue_checks(database_url, planned_at + timedelta(hours=3))
     assert empty.ok and empty.detail == "không có tin chờ gửi"
+
+
+def test_a_message_waiting_for_hours_is_late_even_at_night(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    build_world(engine, tmp_path, now=local_time("2026-11-02 09:00"), schools=2)
+    plan_due_reminders(engine, now=local_time("2026-11-23 08:00"))
+    at_night = local_time("2026-11-23 23:30")
+    stuck_all_day, _, _ = queue_checks(database_url, at_night)
+    assert stuck_all_day.ok is False and "2 tin chờ quá 15 phút" in stuck_all_day.detail
+    with session_scope(engine) as session:  # due just before the quiet hours (21:00–07:00)
+        session.execute(update(Outbox).values(next_attempt_at=local_time("2026-11-23 20:55")))
+    for moment, ok in [
+        ("2026-11-23 23:30", True),  # 5 minutes of sending time, then held for the night
+        ("2026-11-24 07:05", True),  # 10 minutes
+        ("2026-11-24 07:15", False),  # 20 minutes: the morning's ticks should have sent it
+    ]:
+        queue, _, _ = queue_checks(database_url, local_time(moment))
+        assert queue.ok is ok, (moment, queue)
+
+
+def test_a_claim_past_its_lease_is_an_error(
+    engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    build_world(engine, tmp_path, now=local_time("2026-11-02 09:00"), schools=2)
+    claimed_at = local_time("2026-11-23 08:00")
+    plan_due_reminders(engine, now=claimed_at)
+    with session_scope(engine) as session:  # a worker claimed them, then died
+        session.execute(
+            update(Outbox).values(
+                status="sending",
+                claimed_at=claimed_at,
+                claimed_by="vm:1:0bad1dea",
+                lease_until=claimed_at + LEASE,
+            )
+        )
+    _, held, _ = queue_checks(database_url, claimed_at + LEASE - timedelta(minutes=1))
+    assert held.ok  # still within the lease: perhaps a long pass, sending
+    queue, stuck, _ = queue_checks(database_url, claimed_at + LEASE + timedelta(minutes=1))
+    assert queue.ok and queue.detail == "không có tin chờ gửi"  # what the doctor used to say
+    assert stuck.ok is False and stuck.detail.startswith("2 tin kẹt")
+
+
+def test_doctor_exits_1_on_a_stuck_claim(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_world(engine, tmp_path, now=local_time("2026-11-02 09:00"), schools=1)
+    claimed_at = local_time("2026-11-02 09:00")  # long before the doctor's real clock
+    plan_due_reminders(engine, now=local_time("2026-11-23 08:00"))
+    with session_scope(engine) as session:
+        session.execute(
+            update(Outbox).values(
+                status="sending", claimed_by="vm:1:0bad1dea", lease_until=claimed_at + LEASE
+            )
+        )
+    monkeypatch.setenv("DONDOC_DATABASE_URL", database_url)
+    result = runner.invoke(app, ["doctor"])
+    assert result.exit_code == 1, result.output
+    assert "[LỖI] tin đang gửi: 1 tin kẹt" in result.stdout

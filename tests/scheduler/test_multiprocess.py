@@ -3,8 +3,8 @@
 The processes claim outbox rows concurrently (`FOR UPDATE SKIP LOCKED` on PostgreSQL, immediate
 transactions on SQLite) and deliver through a fake Telegram Bot API running as its own process,
 which logs every delivered message as a JSON line. In the second test the process holding work
-is killed with SIGKILL mid-run: the survivors finish their share and the next tick (as the next
-minute's would) reclaims the dead process's rows — at most the message in flight is sent twice.
+is killed with SIGKILL mid-run: the survivors finish their share and the first tick after the dead
+process's lease has run out reclaims its rows — at most the message in flight is sent twice.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from sqlalchemy import create_engine, func, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from scheduler.lease import LEASE
 from storage.db import session_scope
 from storage.models import Assignment, Contact, GroupMember, Occurrence, Outbox, Unit
 from tests.e2e.dondoc_process import start_tick, tick_env
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHOOLS = 2000
 PROCESSES = 3
 NOW = "2026-11-24T08:00"  # a reminder step of the task due 30/11 has come
+AFTER_LEASE = (datetime.fromisoformat(NOW) + LEASE + timedelta(minutes=1)).isoformat()
 PROCESS_TIMEOUT = 120
 
 
@@ -206,10 +209,9 @@ def test_killing_the_process_holding_work_loses_nothing(
     for process, log in logs.items():
         if process is not victim:
             wait_ok(process, log)
-    # The next tick, in a new process, gives the dead process's rows back and sends them (a
-    # survivor that reached its own start of dispatch after the kill may have done so already).
+    # The first tick after the dead process's lease has run out gives its rows back and sends them.
     restart_log = tmp_path / "tick-restart.log"
-    wait_ok(start_tick(env, NOW, restart_log), restart_log)
+    wait_ok(start_tick(env, AFTER_LEASE, restart_log), restart_log)
     delivered = Counter(str(m["chat_id"]) for m in fake_api.delivered())
     missing = [chat for chat in chats.values() if delivered[chat] == 0]
     assert missing == []

@@ -6,6 +6,7 @@ the death of the holder, which these tests cause with SIGKILL.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -65,6 +66,15 @@ def eventually_leads(leader: Leadership) -> bool:
     return True
 
 
+def terminate_the_leaders_session(engine: Engine) -> None:
+    """The server ends the session holding the advisory lock (a dropped connection)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        )
+        conn.commit()
+
+
 def test_the_election_fits_the_database(tmp_path: Path, engine: Engine) -> None:
     assert isinstance(scheduler_leader(make_engine("sqlite://")), SoleLeader)
     on_file = scheduler_leader(make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
@@ -76,18 +86,53 @@ def test_the_election_fits_the_database(tmp_path: Path, engine: Engine) -> None:
     leader.release()
 
 
+def advisory_locks_held(engine: Engine) -> int:
+    """Advisory locks granted on the server right now (what another process would run into)."""
+    with engine.connect() as conn:
+        return int(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            ).scalar_one()
+        )
+
+
 def test_one_leader_at_a_time_and_the_lead_passes_on_release(engine: Engine) -> None:
     first, second = scheduler_leader(engine), scheduler_leader(engine)
     try:
         assert first.is_leader()
         assert not second.is_leader()
         assert first.is_leader() and not second.is_leader()  # asking again changes nothing
-        first.release()
+        first.release()  # returns once the lock is free: no waiting for the server to notice
         assert second.is_leader()
         assert not first.is_leader()
     finally:
         first.release()
         second.release()
+
+
+@needs_postgresql
+def test_release_frees_the_advisory_lock_before_it_returns(engine: Engine) -> None:
+    leader = AdvisoryLockLeader(engine)
+    try:
+        assert leader.is_leader()
+        assert advisory_locks_held(engine) == 1
+        leader.release()
+        # Observed from another session at once: a closed connection alone frees the lock only
+        # when the server has noticed, which is how the test above used to fail.
+        assert advisory_locks_held(engine) == 0
+    finally:
+        leader.release()
+
+
+def test_release_unlocks_the_lock_file_before_closing_it(tmp_path: Path) -> None:
+    path = tmp_path / "dondoc.db.leader"
+    leader = LockFileLeader(path)
+    assert leader.is_leader()
+    with path.open("ab") as other:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        leader.release()
+        fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: no exception
 
 
 def test_when_the_leader_is_killed_another_process_takes_over(
@@ -104,16 +149,14 @@ def test_when_the_leader_is_killed_another_process_takes_over(
 
 
 @needs_postgresql
-def test_a_leader_whose_connection_drops_steps_down(engine: Engine) -> None:
+@pytest.mark.parametrize("shut_down", [False, True], ids=["keeps-running", "shuts-down"])
+def test_a_leader_whose_connection_drops_steps_down(engine: Engine, shut_down: bool) -> None:
     first, second = AdvisoryLockLeader(engine), AdvisoryLockLeader(engine)
     try:
         assert first.is_leader()
-        with engine.connect() as conn:
-            conn.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                "WHERE locktype = 'advisory' AND granted"
-            )
-            conn.commit()
+        terminate_the_leaders_session(engine)
+        if shut_down:
+            first.release()  # the unlock fails on the dead session: nothing raised
         assert eventually_leads(second)
         assert not first.is_leader()  # its next tick notices and stands by
     finally:
