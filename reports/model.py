@@ -379,15 +379,15 @@ def _group(rows: Iterable[ReportRow]) -> list[UnitRows]:
 
 def _plan(session: Session, code: str) -> Plan:
     """A plan by code, or UnknownPlanError."""
-    plan = session.exec(select(Plan).where(Plan.code == code)).first()
-    if plan is None or plan.id is None:
+    plan = session.exec(select(Plan).where(Plan.code == code, Plan.visible)).first()
+    if plan is None or plan.id is None:  # a plan still being imported is not shown yet
         raise UnknownPlanError(code)
     return plan
 
 
 def _all_plans(session: Session) -> list[Plan]:
-    """Every plan, by code."""
-    return list(session.exec(select(Plan).order_by(Plan.code)))
+    """Every plan, by code (a plan still being imported is not shown yet)."""
+    return list(session.exec(select(Plan).where(Plan.visible).order_by(Plan.code)))
 
 
 def _units(session: Session) -> dict[int, UnitRef]:
