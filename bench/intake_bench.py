@@ -18,7 +18,7 @@ from pathlib import Path
 import docx
 from docx.shared import Pt
 
-from plans.intake.document import read_document
+from plans.intake.reader import read_document
 from plans.intake.draft import draft_plan
 from plans.intake.owners import UnitIndex
 from plans.units_file import load_units_file

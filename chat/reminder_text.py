@@ -8,8 +8,8 @@ from datetime import date
 from functools import lru_cache
 from typing import TypeVar
 
-from plans.messages import HTML_CHANNELS, Button, OutgoingMessage
-from plans.render import parts, render
+from chat.messages import HTML_CHANNELS, Button, OutgoingMessage
+from chat.templates import parts, render
 
 ITEMS_PER_MESSAGE = {"telegram": 8, "zalo": 3}
 STATUS_CHOICES = (

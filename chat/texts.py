@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from plans.messages import HTML_CHANNELS, Button, OutgoingMessage, to_plain
-from plans.render import render
+from chat.messages import HTML_CHANNELS, Button, OutgoingMessage, to_plain
+from chat.templates import render
 
 __all__ = ["HTML_CHANNELS", "message", "say", "to_plain"]
 
 
 def say(channel: str, template: str, **context: Any) -> str:
     """Render `chat/<template>.html.j2` for a channel."""
-    text = render(f"chat/{template}.html.j2", buttons=channel in HTML_CHANNELS, **context).strip()
+    text = render(f"{template}.html.j2", buttons=channel in HTML_CHANNELS, **context).strip()
     return text if channel in HTML_CHANNELS else to_plain(text)
 
 

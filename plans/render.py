@@ -1,4 +1,5 @@
-"""Jinja2 rendering of reports and messages from plans/templates."""
+"""Jinja2 set-up shared by the rooms that render text: the Vietnamese filters and one environment per
+template folder (chat/templates, reports/templates)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from plans.clock import local_date
 from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
-
-TEMPLATES = Path(__file__).with_name("templates")
-
 
 def dmy(day: date | None) -> str:
     """A date as Vietnamese write it: dd/mm/YYYY (empty for None); an instant, its local day."""
@@ -50,10 +48,10 @@ def md_cell(text: str | None) -> str:
 
 
 @cache
-def environment() -> Environment:
-    """The shared environment: HTML templates autoescaped, Markdown and text ones not."""
+def environment(folder: Path) -> Environment:
+    """The environment of one template folder: HTML templates autoescaped, Markdown and text not."""
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(folder),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
@@ -64,16 +62,21 @@ def environment() -> Environment:
     return env
 
 
-def render(template_name: str, **context: Any) -> str:
-    """Render a template to a string."""
-    return environment().get_template(template_name).render(**context)
+class Templates:
+    """The templates of one folder: render to a string or a file, or call a text template's macros."""
 
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
 
-def render_to(path: Path, template_name: str, **context: Any) -> None:
-    """Stream a large rendering straight into a file (templates yield big rows in chunks)."""
-    environment().get_template(template_name).stream(**context).dump(str(path), encoding="utf-8")
+    def render(self, template_name: str, **context: Any) -> str:
+        """Render a template to a string."""
+        return environment(self.folder).get_template(template_name).render(**context)
 
+    def render_to(self, path: Path, template_name: str, **context: Any) -> None:
+        """Stream a large rendering straight into a file (templates yield big rows in chunks)."""
+        template = environment(self.folder).get_template(template_name)
+        template.stream(**context).dump(str(path), encoding="utf-8")
 
-def parts(template_name: str) -> Any:
-    """The macros of a text template, callable from Python (wording of DOCX and XLSX files)."""
-    return environment().get_template(template_name).module
+    def parts(self, template_name: str) -> Any:
+        """The macros of a text template, callable from Python (wording of DOCX and XLSX files)."""
+        return environment(self.folder).get_template(template_name).module

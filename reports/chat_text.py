@@ -11,8 +11,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from plans.render import render
-from plans.report import PlanReport, ReportRow, StatusView, UnitRows
+from reports.templates import render
+from reports.model import PlanReport, ReportRow, StatusView, UnitRows
 from plans.status import Category
 
 TELEGRAM_LIMIT = 4096

@@ -22,9 +22,10 @@ from docx.shared import Cm, Length, Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from plans.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
-from plans.render import due_text, parts
-from plans.report import PlanReport, ReportRow
+from reports.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
+from plans.render import due_text
+from reports.templates import parts
+from reports.model import PlanReport, ReportRow
 from plans.status import IN_PROGRESS
 
 FONT = "Times New Roman"

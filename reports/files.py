@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Literal, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
-from plans.digest import completion_chart_png
-from plans.render import render_to
-from plans.report import PlanReport
-from plans.report_docx import write_docx
-from plans.report_xlsx import write_xlsx
+if TYPE_CHECKING:
+    from reports.model import PlanReport
 
 Format = Literal["md", "html", "docx", "xlsx"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -18,15 +15,26 @@ FORMATS: tuple[Format, ...] = get_args(Format)
 
 def write_report(report: PlanReport, fmt: Format, path: Path) -> Path:
     """Write `report` as `fmt` to `path` and return the path."""
+    # Each format imports its own library (Jinja2, matplotlib, python-docx, openpyxl) when
+    # used: the command line lists the formats without paying for them.
     path = Path(path)
     if fmt == "md":
+        from reports.templates import render_to
+
         render_to(path, "report.md.j2", report=report)
     elif fmt == "html":
+        from reports.chat_text import completion_chart_png
+        from reports.templates import render_to
+
         chart = base64.b64encode(completion_chart_png(report)).decode("ascii")
         render_to(path, "report.html.j2", report=report, chart=chart)
     elif fmt == "docx":
+        from reports.docx_writer import write_docx
+
         write_docx(report, path)
     elif fmt == "xlsx":
+        from reports.xlsx_writer import write_xlsx
+
         write_xlsx(report, path)
     else:
         raise ValueError(f"unknown report format: {fmt}")

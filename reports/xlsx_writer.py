@@ -20,9 +20,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from plans.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
-from plans.render import parts
-from plans.report import PlanReport, ReportRow, Tally
+from reports.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
+from reports.templates import parts
+from reports.model import PlanReport, ReportRow, Tally
 from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
 
 DATE_FORMAT = "dd/mm/yyyy"

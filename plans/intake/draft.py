@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from plans.intake import texts
-from plans.intake.document import read_document
+from plans.intake.reader import read_document
 from plans.intake.header import Header, read_header
 from plans.intake.owners import Mention, UnitIndex, fold, plain
 from plans.intake.tasks import Task, extract_tasks

@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plans.messages import split_html, split_text, to_plain
+from chat.messages import split_html, split_text, to_plain
 
 # What Telegram's HTML parse mode accepts: these tags, the four named entities and numeric ones.
 TELEGRAM_TAGS = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from plans.messages import to_plain
-from plans.reminder_text import ReminderItem, reminder_messages
+from chat.messages import to_plain
+from chat.reminder_text import ReminderItem, reminder_messages
 
 TODAY = date(2026, 11, 23)
 ITEM = ReminderItem(

@@ -22,10 +22,10 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.report_commands import register
-from plans.report import PlanReport, build_report
-from plans.report_docx import default_place, write_docx
-from plans.report_files import write_report
-from plans.report_xlsx import write_xlsx
+from reports.model import PlanReport, build_report
+from reports.docx_writer import default_place, write_docx
+from reports.files import write_report
+from reports.xlsx_writer import write_xlsx
 from tests.utils.clock import local_time
 from tests.utils.factories import assign, make_plan, make_report, make_task, make_unit
 

@@ -10,8 +10,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from plans.digest import build_digest_text, build_status_text, telegram_length
-from plans.report import (
+from reports.chat_text import build_digest_text, build_status_text, telegram_length
+from reports.model import (
     OutOfScopeError,
     PlanReport,
     ReportRow,

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from reportlab.pdfgen import canvas
 
-from plans.intake.document import IntakeError, read_document
+from plans.intake.document import IntakeError
+from plans.intake.reader import read_document
 from plans.intake.draft import Draft
 from tests.plans.intake.conftest import DATA, write_pdf
 
