@@ -10,6 +10,8 @@ BENCHMARKS = (
     ["bench.tick_bench"],
     ["bench.inbound_bench"],
     ["bench.report_bench"],
+    ["bench.import_bench"],
+    ["bench.intake_bench"],
 )
 
 

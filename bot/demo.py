@@ -22,9 +22,9 @@ from plans.calendar import default_calendar
 from plans.clock import at_local
 from plans.deadline import parse_deadline
 from plans.importer import import_units, load_and_import_plan
-from plans.messages import OutgoingMessage, to_plain
-from plans.report import build_report
-from plans.report_files import write_report
+from chat.messages import OutgoingMessage, to_plain
+from reports.model import build_report
+from reports.files import write_report
 from plans.units_file import load_units_file
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import unlimited
@@ -111,8 +111,7 @@ def _import(engine: Engine, now: datetime, console: Console) -> None:
     with session_scope(engine) as session:
         import_units(session, load_units_file(EXAMPLES / "units.yaml"))
     for name in PLAN_FILES:
-        with session_scope(engine) as session:
-            spec, _ = load_and_import_plan(session, EXAMPLES / name, now=now)
+        spec, _ = load_and_import_plan(engine, EXAMPLES / name, now=now)
         console.print(f"📥 Đã nhập kế hoạch [bold]{spec.code}[/bold] — {len(spec.tasks)} nhiệm vụ")
 
 

@@ -1,1 +1,1 @@
-"""The message contract: outgoing messages, senders and their capabilities, the texts the bot says."""
+"""The message contract: outgoing messages, senders and their capabilities, the bot's texts."""

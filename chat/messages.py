@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from plans.errors import DondocError
+
 # Channels that render Telegram-style HTML and inline buttons; others get plain text.
 HTML_CHANNELS = frozenset({"telegram"})
 TAG_RE = re.compile(r"</?(?:b|i|u|s|code|pre|a)(?:\s[^>]*)?>")
@@ -56,7 +58,7 @@ class OutgoingMessage:
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
 
 
-class SendError(Exception):
+class SendError(DondocError):
     """A message could not be delivered."""
 
 

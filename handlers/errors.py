@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+from plans.errors import DondocError, UnknownUnitError
 
-class HandlerError(Exception):
+__all__ = ["HandlerError", "InvalidRoleError", "UnknownUnitError"]
+
+
+class HandlerError(DondocError):
     """Base class for conversation errors."""
-
-
-class UnknownUnitError(HandlerError):
-    """A unit code that is not in the directory."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(f"Không có đơn vị mã {code}")
-        self.code = code
 
 
 class InvalidRoleError(HandlerError):

@@ -128,6 +128,11 @@ def record_report(
         raise ReportRefused("Bạn chỉ báo cáo được cho nhiệm vụ của đơn vị mình.")
     if occurrence.confirmed_at is not None:
         raise ReportRefused("Báo cáo này đã được xác nhận, không sửa được nữa.")
+    if not occurrence.active:  # retired by a re-import of its plan (plans/importer.py)
+        raise ReportRefused(
+            "Kỳ hạn này không còn được theo dõi vì kế hoạch đã thay đổi; "
+            "hãy báo cáo theo nhắc việc mới."
+        )
     if status == "done":
         percent = 100
     values = {

@@ -1,4 +1,4 @@
-"""Errors of the plans domain: one base class, precise subclasses."""
+"""dondoc's errors: one root, `DondocError`, whose message is the Vietnamese text a user reads."""
 
 from __future__ import annotations
 
@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 
 class DondocError(Exception):
-    """Base class for errors of the plans domain."""
+    """The root of every error dondoc explains to a user; `str(error)` is the Vietnamese text."""
+
+
+class UnknownUnitError(DondocError):
+    """A unit code that is not in the directory."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"Không có đơn vị mã {code}")
+        self.code = code
 
 
 class DeadlineError(DondocError):

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, func
 from sqlmodel import Session, select
 
 from plans.clock import at_local, local_date
-from plans.errors import DondocError
+from plans.errors import DondocError, UnknownUnitError
 from plans.status import (
     BLOCKED,
     NOTHING,
@@ -40,13 +40,6 @@ class UnknownPlanError(ReportError):
         super().__init__(f"Không có kế hoạch mã {code}")
         self.code = code
 
-
-class UnknownUnitError(ReportError):
-    """A unit code that is not in the directory."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(f"Không có đơn vị mã {code}")
-        self.code = code
 
 
 class UnknownTaskError(ReportError):

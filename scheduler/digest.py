@@ -10,10 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from plans.clock import local, local_date
-from plans.digest import build_digest_text, completion_chart_png
-from plans.messages import Attachment, OutgoingMessage
-from plans.report import build_report
-from plans.report_docx import write_docx
+from reports.chat_text import build_digest_text, completion_chart_png
+from chat.messages import Attachment, OutgoingMessage
+from reports.model import build_report
+from reports.docx_writer import write_docx
 from scheduler.quota import quota_warning
 from storage.db import insert_ignore, session_scope
 from storage.models import Contact, Outbox, Plan, Unit
@@ -38,7 +38,7 @@ def plan_digests(engine: Engine, *, now: datetime) -> int:
             select(Plan, Contact)
             .join(Unit, Unit.code == Plan.coordinator_code)
             .join(Contact, Contact.unit_id == Unit.id)
-            .where(Contact.role == "coordinator", Contact.reachable)
+            .where(Contact.role == "coordinator", Contact.reachable, Plan.visible)
         ).all()
         return insert_ignore(
             session,

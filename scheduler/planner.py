@@ -38,8 +38,7 @@ def plan_due_reminders(
     """Plan every reminder whose time has come, in batches, each batch its own transaction."""
     calendar = calendar or default_calendar()
     result = PlanResult()
-    with session_scope(engine) as session:
-        extend_horizons(session, now=now, calendar=calendar)
+    extend_horizons(engine, now=now, calendar=calendar)
     while True:
         with session_scope(engine) as session:
             done, planned = _plan_batch(session, now=now, calendar=calendar)
@@ -64,7 +63,8 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
         .join(Assignment, Assignment.id == Occurrence.assignment_id)
         .join(Task, Task.id == Assignment.task_id)
         .join(Plan, Plan.id == Task.plan_id)
-        .where(Occurrence.next_reminder_at <= now)  # type: ignore[operator]
+        # A plan still being imported is skipped, its reminder times kept (plans/importer.py).
+        .where(Occurrence.next_reminder_at <= now, Plan.visible)  # type: ignore[operator]
         .order_by(Occurrence.next_reminder_at)  # type: ignore[arg-type]
         .limit(BATCH)
     ).all()

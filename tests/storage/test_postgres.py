@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from plans.messages import OutgoingMessage
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
 from scheduler.ratelimit import unlimited
@@ -21,6 +20,7 @@ from storage.models import Contact, Inbound, Outbox
 from tests import pg
 from tests.pg import PostgresServer, PostgresUnavailable, needs_postgresql
 from tests.utils.clock import local_time
+from tests.utils.senders import RecordingSender
 from tests.utils.world import build_world
 
 NOW = local_time("2026-11-23 08:00")
@@ -34,21 +34,6 @@ def test_insert_ignore_counts_only_the_new_rows(session: Session) -> None:
     assert insert_ignore(session, Inbound, [row("a")]) == 0
     assert insert_ignore(session, Inbound, [row("b"), row("c")]) == 1
     assert insert_ignore(session, Inbound, []) == 0
-
-
-class RecordingSender:
-    """A Telegram-shaped sender that only records."""
-
-    channel = "telegram"
-    max_text = 4096
-
-    def __init__(self) -> None:
-        self.chats: list[str] = []
-
-    async def send(self, chat_id: str, message: OutgoingMessage) -> str | None:
-        """Record the chat."""
-        self.chats.append(chat_id)
-        return str(len(self.chats))
 
 
 @needs_postgresql

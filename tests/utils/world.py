@@ -85,8 +85,7 @@ def build_world(
     plan_path.write_text(plan_yaml(tasks, reminders, issued), encoding="utf-8")
     with session_scope(engine) as session:
         import_units(session, load_units_file(units_path))
-    with session_scope(engine) as session:
-        load_and_import_plan(session, plan_path, now=now)
+    load_and_import_plan(engine, plan_path, now=now)
     chats: dict[str, str] = {}
     if not register:
         return World("KH-TEST", [f"THCS_{i:04d}" for i in range(1, schools + 1)], {}, "", "")
