@@ -667,7 +667,9 @@ _STATUS_FORMS: tuple[tuple[DeadlineKind, re.Pattern[str]], ...] = (
             r"(?:(?:theo|căn cứ|tùy theo|tùy thuộc|phụ thuộc(?: vào)?) (?:kế hoạch|lộ trình"
             r"|tiến độ|hướng dẫn|quy định|thông báo|lịch|văn bản|quyết định|thời gian"
             r"|chương trình)|(?:ngay )?sau khi|khi có (?:văn bản|hướng dẫn|quyết định|kế hoạch"
-            r"|chủ trương|kinh phí|thông báo))\b.*"
+            r"|chủ trương|kinh phí|thông báo)"
+            # the operator's word for a task the document gives no deadline
+            r"|không (?:có )?thời hạn|chưa (?:có |xác định )?thời hạn)\b.*"
         ),
     ),
 )

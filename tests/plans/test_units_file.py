@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from plans.errors import InputFileError, Problem
+from plans.plan_file import Directory
 from plans.units_file import load_units_file
 
 
@@ -188,3 +189,94 @@ def test_a_cycle_through_stored_units_is_refused(tmp_path: Path) -> None:
     assert "A → B → A" in problem.message
     path = write(tmp_path, "units.yaml", "units:\n  - code: B\n    name: Đơn vị B\n    parent: A\n")
     assert [u.parent for u in load_units_file(path, known_parents=stored).units] == ["A"]
+
+
+def test_unit_fields_and_group_aliases_are_read_from_yaml_and_csv(tmp_path: Path) -> None:
+    yaml_path = write(
+        tmp_path,
+        "units.yaml",
+        "units:\n"
+        "  - {code: BTG_HU, name: Ban Tuyên giáo Huyện ủy, abbreviation: BTGHU,"
+        " signer: TRƯỞNG BAN, party: true}\n"
+        "  - {code: PVH, name: Phòng Văn hóa, groups: [PHONG]}\n"
+        "  - {code: PVH_CU, name: Phòng Văn hóa cũ, merged_into: PVH}\n"
+        "groups:\n"
+        "  PHONG:\n"
+        "    name: Các phòng, ban, ngành cấp huyện\n"
+        '    aliases: ["các phòng, ban, ngành liên quan"]\n',
+    )
+    csv_path = write(
+        tmp_path,
+        "units.csv",
+        "code,name,parent,groups,aliases,active,merged_into,abbreviation,signer,party\n"
+        "BTG_HU,Ban Tuyên giáo Huyện ủy,,,,,,BTGHU,TRƯỞNG BAN,true\n"
+        "PVH,Phòng Văn hóa,,PHONG,,,,,,\n"
+        "PVH_CU,Phòng Văn hóa cũ,,,,false,PVH,,,\n",
+    )
+    from_yaml = load_units_file(yaml_path)
+    assert from_yaml.units == load_units_file(csv_path).units
+    board, _, retired = from_yaml.units
+    assert (board.abbreviation, board.signer, board.party) == ("BTGHU", "TRƯỞNG BAN", True)
+    assert (retired.active, retired.merged_into) == (False, "PVH")  # merged_into retires it
+    (group,) = from_yaml.group_specs
+    assert group.aliases == ("các phòng, ban, ngành liên quan",)
+    assert from_yaml.groups == {"PHONG": "Các phòng, ban, ngành cấp huyện"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "fragment"),
+    [
+        ("A,Đơn vị A,,,,false,NOPE\n", 2, "đơn vị kế thừa không tồn tại: NOPE"),
+        ("A,Đơn vị A,,,,true,B\nB,Đơn vị B,,,,,\n", 2, "còn hoạt động không thể sáp nhập"),
+        ("A,Đơn vị A,,,,false,A\n", 2, "A sáp nhập vào A, nhưng A đã ngừng hoạt động"),
+        (
+            "A,Đơn vị A,,,,false,B\nB,Đơn vị B,,,,false,C\nC,Đơn vị C,,,,,\n",
+            2,
+            "B đã ngừng hoạt động (sáp nhập vào C): ghi thẳng đơn vị còn hoạt động",
+        ),
+        ("A,Đơn vị A,,,,false,B\nB,Đơn vị B,,,,false,A\n", 2, "A sáp nhập vào B, nhưng B"),
+        ("A,Đơn vị A,,,,không,\n", 2, "true hoặc false"),
+    ],
+    ids=["unknown", "active", "itself", "chain", "cycle", "not-a-flag"],
+)
+def test_a_merger_must_end_at_an_active_unit(
+    tmp_path: Path, rows: str, line: int, fragment: str
+) -> None:
+    header = "code,name,parent,groups,aliases,active,merged_into\n"
+    problems = refused(write(tmp_path, "units.csv", header + rows))
+    assert problems[0].line == line
+    assert fragment in problems[0].message
+
+
+def test_a_successor_already_stored_is_accepted(tmp_path: Path) -> None:
+    path = write(tmp_path, "units.yaml", "units:\n  - {code: A, name: A, merged_into: B}\n")
+    (unit,) = load_units_file(path, known_parents={"B": None}).units
+    assert unit.merged_into == "B" and not unit.active
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field"),
+    [
+        ("units:\n  - code: A\n    name: A\n    alias: [Đơn vị A]\n", 4, "units.alias"),
+        (
+            "units:\n  - {code: A, name: A}\ngroups:\n  G: {name: G, alias: [g]}\n",
+            4,
+            "groups.G.alias",
+        ),
+        ("units:\n  - {code: A, name: A, party: có}\n", 2, "units.party"),
+    ],
+)
+def test_a_mistyped_field_is_refused_not_ignored(
+    tmp_path: Path, text: str, line: int, field: str
+) -> None:
+    (problem,) = refused(write(tmp_path, "units.yaml", text))
+    assert (problem.line, problem.field) == (line, field)
+
+
+def test_each_name_and_alias_of_the_example_units_names_one_unit(examples: Path) -> None:
+    directory = Directory.from_units_file(load_units_file(examples / "units.yaml"))
+    for code, names in directory.names.items():
+        for name in names:
+            assert directory.resolve(name) == code, name
+    assert directory.resolve("các trường học") == "TRUONG"
+    assert directory.resolve("Phòng GD&ĐT") == "PGDDT"
