@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint check bench clean
 
 install: $(STAMP)
 
@@ -33,8 +33,15 @@ test: install
 	done; \
 	if [ -n "$$failed" ]; then echo "==> FAILED:$$failed"; exit 1; fi
 
+# Ruff on all the code, mypy on the packages (pyproject.toml, [tool.mypy]).
 lint: install
-	$(BIN)/ruff check bot handlers scheduler plans storage tests bench
+	$(BIN)/ruff check bot handlers scheduler reports chat plans storage tests bench
+	$(BIN)/python -m mypy
+
+# The inner loop, under a minute: lint, then the tests not marked slow or e2e, on SQLite only.
+# `make test` stays the whole suite on both engines.
+check: lint
+	DONDOC_TEST_DB=sqlite $(BIN)/python -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench

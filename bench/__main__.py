@@ -12,6 +12,7 @@ BENCHMARKS = (
     ["bench.report_bench"],
     ["bench.import_bench"],
     ["bench.intake_bench"],
+    ["bench.startup_bench"],
 )
 
 

@@ -86,7 +86,7 @@ def prepare(engine: Engine, folder: Path, units: int) -> list[tuple[str, str]]:
     migrate(engine)
     (folder / "units.yaml").write_text(units_yaml(units), encoding="utf-8")
     with session_scope(engine) as session:
-        import_units(session, load_units_file(folder / "units.yaml"))
+        import_units(session, load_units_file(folder / "units.yaml"), now=NOW)
     (folder / "current.yaml").write_text(plan_yaml("KH-DANGLAM", 1), encoding="utf-8")
     load_and_import_plan(engine, folder / "current.yaml", now=NOW)
     with session_scope(engine) as session:

@@ -18,9 +18,9 @@ from pathlib import Path
 import docx
 from docx.shared import Pt
 
-from plans.intake.reader import read_document
 from plans.intake.draft import draft_plan
 from plans.intake.owners import UnitIndex
+from plans.intake.reader import read_document
 from plans.units_file import load_units_file
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "plans" / "intake" / "data"

@@ -28,8 +28,14 @@ def populate(
     next_reminder_at: datetime | None,
     contacts: bool = True,
     channel: str = "telegram",
+    contacts_per_chat: int = 1,
+    coordinators: int = 0,
 ) -> None:
-    """Units (each with a contact), one plan with one task, and occurrences per unit."""
+    """Units (each with a contact), one plan with one task, and occurrences per unit.
+
+    `contacts_per_chat` > 1 gives one chat the contacts of that many units (a person answering
+    for several schools); `coordinators` registers that many coordinators of the plan (PGDDT).
+    """
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(
@@ -102,7 +108,7 @@ def populate(
                 [
                     {
                         "channel": channel,
-                        "chat_id": str(10_000 + i),
+                        "chat_id": str(10_000 + i // contacts_per_chat),
                         "unit_id": i + 2,
                         "role": "contact",
                         "display_name": "",
@@ -112,3 +118,12 @@ def populate(
                 ]
             ):
                 conn.execute(insert(Contact), chunk)
+        if coordinators:
+            coordinator = {"channel": channel, "unit_id": 1, "role": "coordinator"}
+            conn.execute(
+                insert(Contact),
+                [
+                    {**coordinator, "chat_id": str(900_000 + i), "created_at": now}
+                    for i in range(coordinators)
+                ],
+            )

@@ -1,4 +1,8 @@
-"""Benchmark the consolidated report: 5,000 units × 20 tasks (100k assignments), every format."""
+"""Benchmark the consolidated report: 5,000 units × 20 tasks (100k assignments), every format.
+
+`--indicators`: the same plan with 3 indicators per task (a ratio, a number, a yes/no), the
+schools under 25 communes (the tables subtotal them) and values from every unit that reported.
+"""
 
 # Run: `.venv/bin/python -m bench.report_bench`. The database is populated in one subprocess
 # and each format measured in another, so every figure is that process's own peak RSS (VmHWM,
@@ -25,16 +29,31 @@ from sqlmodel import Session
 
 from bench.database import bench_database
 from plans.clock import at_local
-from plans.report import build_report
-from plans.report_files import FORMATS, write_report
+from reports.files import FORMATS, write_report
+from reports.model import build_report
 from storage.db import make_engine
-from storage.models import Assignment, Occurrence, Plan, Report, Task, Unit
+from storage.models import (
+    Assignment,
+    IndicatorValue,
+    Occurrence,
+    Plan,
+    Report,
+    Task,
+    TaskIndicator,
+    Unit,
+)
 from storage.schema import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 SELF = [sys.executable, "-m", "bench.report_bench"]  # each format measured in its own process
 UNITS = 5_000
 TASKS = 20
+COMMUNES = 25  # with --indicators: the schools' parents, so the tables have subtotals
+INDICATORS = (  # per task, with --indicators: (code, name, kind, combine, unit, targets)
+    ("phong", "Phòng học kiên cố", "ratio", "rate", "phòng", "100%", "100%"),
+    ("ns", "Kinh phí sửa chữa", "number", "sum", "triệu đồng", None, None),
+    ("ht", "Đã quán triệt", "yesno", "count_yes", "", None, "có"),
+)
 AT = date(2026, 11, 23)
 PLAN_CODE = "KH-BENCH"
 TARGETS = {"md": 5.0, "html": 5.0, "docx": 20.0, "xlsx": 20.0}
@@ -48,7 +67,7 @@ NOTES = (
 )
 
 
-def populate(engine: Engine, seed: int = 2026) -> int:
+def populate(engine: Engine, seed: int = 2026, *, indicators: bool = False) -> int:
     """Bulk-insert the units, plan, tasks, assignments, occurrences and reports; count reports."""
     rng = random.Random(seed)
     now = datetime(2026, 1, 2, tzinfo=UTC)
@@ -97,6 +116,9 @@ def populate(engine: Engine, seed: int = 2026) -> int:
                 {"id": ident, "assignment_id": ident, "period": "once", "due_date": due}
             )
             reports += _history(rng, ident, due)
+    specs, values = _indicators(rng, reports) if indicators else ([], [])
+    if indicators:
+        units += _communes(units)
     with engine.begin() as conn:
         conn.execute(insert(Unit), units)
         conn.execute(
@@ -119,7 +141,71 @@ def populate(engine: Engine, seed: int = 2026) -> int:
         conn.execute(insert(Assignment), assignments)
         conn.execute(insert(Occurrence), occurrences)
         conn.execute(insert(Report), reports)
+        if specs:
+            conn.execute(insert(TaskIndicator), specs)
+            conn.execute(insert(IndicatorValue), values)
     return len(reports)
+
+
+def _communes(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """25 communes under the office; each school moves under one of them."""
+    first = len(units) + 1
+    communes = [
+        {"id": first + c, "code": f"XA{c:02d}", "name": f"Cụm xã số {c + 1}", "aliases": []}
+        for c in range(COMMUNES)
+    ]
+    for commune in communes:
+        commune["parent_code"] = "PGDDT"
+    for n, unit in enumerate(units[2:]):
+        unit["parent_code"] = communes[n % COMMUNES]["code"]
+    return communes
+
+
+def _indicators(
+    rng: random.Random, reports: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Three indicators per task, and values from each occurrence's first report."""
+    specs = [
+        {
+            "id": t * len(INDICATORS) + n + 1,
+            "task_id": 1 + t,
+            "position": n,
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "combine": how,
+            "measure": unit,
+            "target": target,
+            "target_unit": target_unit,
+            "active": True,
+        }
+        for t in range(TASKS)
+        for n, (code, name, kind, how, unit, target, target_unit) in enumerate(INDICATORS)
+    ]
+    values: list[dict[str, Any]] = []
+    first: dict[int, datetime] = {}
+    for report in reports:
+        first.setdefault(report["occurrence_id"], report["created_at"])
+    for occurrence_id, when in first.items():
+        task = (occurrence_id - 1) % TASKS
+        whole = rng.randint(8, 30)
+        figures = (
+            {"kind": "ratio", "number": str(rng.randint(whole // 2, whole)), "whole": str(whole)},
+            {"kind": "number", "number": f"{rng.randint(0, 9_000) / 10:.1f}"},
+            {"kind": "yesno", "number": str(int(rng.random() < 0.8))},
+        )
+        for n, figure in enumerate(figures):
+            indicator_id = task * len(INDICATORS) + n + 1
+            values.append(
+                {
+                    "occurrence_id": occurrence_id,
+                    "indicator_id": indicator_id,
+                    "created_at": when,
+                    "whole": None,
+                    **figure,
+                }
+            )
+    return specs, values
 
 
 def _history(rng: random.Random, occurrence_id: int, due: date) -> list[dict[str, Any]]:
@@ -170,6 +256,7 @@ def run_one(url: str, fmt: str, out_dir: Path) -> dict[str, Any]:
     return {
         "format": fmt,
         "rows": len(report.rows),
+        "figures": sum(len(t.lines) * len(t.specs) for t in report.indicators),
         "build_s": built - started,
         "write_s": written - built,
         "total_s": written - started,
@@ -194,6 +281,7 @@ def _peak_rss_mb() -> float:
 def main() -> None:
     """Populate a temporary database, then measure each format in its own process."""
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--indicators", action="store_true", help="3 indicators per task")
     parser.add_argument("--populate", action="store_true", help="internal: fill the database")
     parser.add_argument("--one", choices=FORMATS, help="internal: measure one format")
     parser.add_argument("--url")
@@ -203,7 +291,7 @@ def main() -> None:
         engine = make_engine(args.url)
         migrate(engine)
         started = time.perf_counter()
-        count = populate(engine)
+        count = populate(engine, indicators=args.indicators)
         engine.dispose()  # the last connection to close folds the write-ahead log into the file
         print(
             f"database: {UNITS:,} units × {TASKS} tasks = {UNITS * TASKS:,} assignments, "
@@ -217,7 +305,8 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="dondoc-bench-") as tmp,
         bench_database(Path(tmp), "report") as url,
     ):
-        subprocess.run([*SELF, "--populate", "--url", url], check=True, cwd=ROOT)
+        variant = ["--indicators"] if args.indicators else []
+        subprocess.run([*SELF, "--populate", *variant, "--url", url], check=True, cwd=ROOT)
         results = []
         for fmt in FORMATS:
             command = [*SELF, "--one", fmt, "--url", url, "--out", tmp]
@@ -235,6 +324,8 @@ def main() -> None:
             f"{r['size_mb']:>8.1f}  {'yes' if ok else 'NO'}"
         )
     print(f"peak RSS after imports, before the report: {results[0]['rss_after_imports_mb']:.0f} MB")
+    if args.indicators:
+        print(f"indicator figures in the tables (units × indicators): {results[0]['figures']:,}")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from plans.messages import Sender
+from chat.messages import Sender
 from scheduler.dispatcher import Dispatcher
-from scheduler.ratelimit import RateLimiter
+from scheduler.ratelimit import RateLimiter, in_flight_for
 from scheduler.tick import TickResult, tick
 
 
@@ -34,15 +34,16 @@ async def run_tick_once(settings: Settings, engine: Engine, *, now: datetime) ->
     """`dondoc tick`: one planning and dispatch pass with the configured channels."""
     async with AsyncExitStack() as stack:
         senders = await open_senders(settings, stack)
-        return await tick(engine, build_dispatcher(settings, engine, senders), now=now)
+        dispatcher = build_dispatcher(settings, engine, senders)
+        return await tick(engine, dispatcher, now=now, quotas=settings.monthly_quotas)
 
 
 def build_dispatcher(settings: Settings, engine: Engine, senders: dict[str, Sender]) -> Dispatcher:
-    """The dispatcher with the configured rate limits, overlap and quota."""
+    """The dispatcher with the configured rate limits and messages in flight (default: by rate)."""
+    rate = settings.send_rate_per_second
     return Dispatcher(
         engine,
         senders,
-        limiter=RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat),
-        concurrency=settings.send_concurrency,
-        zalo_quota=settings.zalo_monthly_quota,
+        limiter=RateLimiter(rate, settings.send_rate_per_chat),
+        concurrency=settings.send_concurrency or in_flight_for(rate),
     )

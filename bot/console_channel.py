@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from plans.messages import OutgoingMessage
+from chat.messages import Capabilities, OutgoingMessage
 
 
 class ConsoleSender:
@@ -14,6 +14,7 @@ class ConsoleSender:
 
     channel = "console"
     max_text = 4096
+    capabilities = Capabilities(html=False, text_limit=4096, items_per_message=5, files=True)
 
     def __init__(
         self, console: Console, names: dict[str, str] | None = None, files: Path | None = None

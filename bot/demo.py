@@ -7,14 +7,16 @@ import random
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.console_channel import ConsoleSender
+from chat.messages import OutgoingMessage, to_plain
 from handlers.conversation import handle_incoming
 from handlers.invites import create_invite
 from handlers.types import Incoming
@@ -22,15 +24,16 @@ from plans.calendar import default_calendar
 from plans.clock import at_local
 from plans.deadline import parse_deadline
 from plans.importer import import_units, load_and_import_plan
-from chat.messages import OutgoingMessage, to_plain
-from reports.model import build_report
-from reports.files import write_report
+from plans.indicator_store import task_indicators
+from plans.indicators import IndicatorKind, IndicatorSpec, write_number
 from plans.units_file import load_units_file
+from reports.files import write_report
+from reports.model import build_report
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import unlimited
 from scheduler.tick import tick
 from storage.db import make_engine, session_scope
-from storage.models import Contact, Plan, Task
+from storage.models import Assignment, Contact, MessageRef, Occurrence, Plan, Task
 from storage.schema import migrate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "plans" / "examples"
@@ -66,6 +69,8 @@ REPLIES = (
     (0.22, "{code} 2 đạt {pct}%, đang hoàn thiện hồ sơ"),
     (0.08, "{code} 3 vướng kinh phí, đề nghị hỗ trợ"),
 )
+# What the district counts for the example plans' ratios: classrooms, schools.
+WHOLES = {"phòng": 450, "trường": 25}
 
 
 @dataclass
@@ -109,7 +114,7 @@ def run_demo(out: Path, *, start: date, days: int, console: Console) -> list[Pat
 def _import(engine: Engine, now: datetime, console: Console) -> None:
     """Import the example units and plans, as an operator would."""
     with session_scope(engine) as session:
-        import_units(session, load_units_file(EXAMPLES / "units.yaml"))
+        import_units(session, load_units_file(EXAMPLES / "units.yaml"), now=now)
     for name in PLAN_FILES:
         spec, _ = load_and_import_plan(engine, EXAMPLES / name, now=now)
         console.print(f"📥 Đã nhập kế hoạch [bold]{spec.code}[/bold] — {len(spec.tasks)} nhiệm vụ")
@@ -191,12 +196,56 @@ def _answer_some(sim: Simulation, now: datetime) -> None:
                 threshold += share
                 if roll < threshold:
                     text = template.format(code=code, pct=sim.rng.choice((30, 50, 60, 80)))
-                    answer = sim.say(contact.chat_id, text, now)
-                    sim.console.print(f"💬 {sim.names[contact.chat_id]}: {text}", markup=False)
-                    sim.console.print(
-                        f"   ↳ {answer[0].splitlines()[0]}", markup=False, style="green"
-                    )
+                    _report(sim, contact, code, text, now)
                     break
+
+
+def _report(sim: Simulation, contact: Contact, code: str, text: str, now: datetime) -> None:
+    """A status reply; a task's figures go with it in one line, or answer the bot's questions."""
+    specs = _indicators(sim.engine, contact, code)
+    in_line = bool(specs) and sim.rng.random() < 0.5
+    if in_line:
+        text += " " + " ".join(f"{spec.code}={_figure(spec, sim.rng)}" for spec in specs)
+    _converse(sim, contact.chat_id, text, now, full=bool(specs))
+    if specs and not in_line:  # the bot asks for each figure in the task's order
+        for spec in specs:
+            _converse(sim, contact.chat_id, _figure(spec, sim.rng), now, full=True)
+
+
+def _converse(sim: Simulation, chat_id: str, text: str, now: datetime, *, full: bool) -> None:
+    """Print what a simulated contact writes and the bot's answers (first lines, or in full)."""
+    sim.console.print(f"💬 {sim.names[chat_id]}: {text}", markup=False)
+    for answer in sim.say(chat_id, text, now):
+        shown = answer if full else answer.splitlines()[0]
+        sim.console.print(f"   ↳ {shown}".replace("\n", "\n     "), markup=False, style="green")
+
+
+def _indicators(engine: Engine, contact: Contact, code: str) -> list[IndicatorSpec]:
+    """The indicators of the task a reminder's code stands for."""
+    with Session(engine) as session:
+        task_id = session.exec(
+            select(Assignment.task_id)
+            .join(Occurrence, col(Occurrence.assignment_id) == col(Assignment.id))
+            .join(MessageRef, col(MessageRef.occurrence_id) == col(Occurrence.id))
+            .where(MessageRef.contact_id == contact.id, MessageRef.code == code)
+        ).first()
+        found = task_indicators(session, [task_id]).get(task_id, []) if task_id else []
+    return [indicator.spec for indicator in found]
+
+
+def _figure(spec: IndicatorSpec, rng: random.Random) -> str:
+    """A plausible figure, written as a Vietnamese officer would ("20,4%", "412/450", "có")."""
+    if spec.kind == IndicatorKind.PERCENT:
+        aim = spec.target.value if spec.target else Decimal(50)
+        return f"{write_number(aim + Decimal(rng.randint(-10, 25)) / 10)}%"
+    if spec.kind == IndicatorKind.RATIO:
+        whole = WHOLES.get(spec.unit, 40)
+        return f"{rng.randint(whole * 4 // 5, whole)}/{whole}"
+    if spec.kind == IndicatorKind.NUMBER:
+        return write_number(Decimal(rng.randint(20, 900)))
+    if spec.kind == IndicatorKind.YESNO:
+        return rng.choice(("có", "có", "chưa"))
+    return "Đã triển khai theo kế hoạch"
 
 
 def _closing_conversations(sim: Simulation, now: datetime) -> None:
@@ -216,6 +265,7 @@ def _closing_conversations(sim: Simulation, now: datetime) -> None:
 
     converse(head, "status")
     converse(head, "status KH-GDDT-2023")
+    converse(head, "status KH-315-HU")  # its figures: the budget share, solid classrooms
     claims = re.findall(r"^(\d+)\. ", "\n".join(converse(coordinator, "xacnhan")), re.M)
     if claims:
         converse(coordinator, f"xacnhan ok {claims[0]}")

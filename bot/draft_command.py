@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,9 +13,9 @@ from bot.report_commands import SessionFactory
 from plans.errors import InputFileError
 from plans.intake import texts
 from plans.intake.document import IntakeError
-from plans.intake.draft import draft_plan
-from plans.intake.owners import UnitIndex
-from plans.units_file import load_units_file
+
+if TYPE_CHECKING:
+    from plans.intake.owners import UnitIndex
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -24,7 +24,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 def register(plan_app: typer.Typer, open_session: SessionFactory) -> None:
     """Add `plan draft` to the `plan` commands."""
 
-    @plan_app.command("draft")
+    @plan_app.command("draft", help="Đọc văn bản kế hoạch (.docx, .pdf, .txt) thành bản nháp YAML.")
     def plan_draft(
         document: Annotated[Path, typer.Argument(help="tệp .docx, .pdf, .txt hoặc .md")],
         units: Annotated[
@@ -37,6 +37,9 @@ def register(plan_app: typer.Typer, open_session: SessionFactory) -> None:
         ] = None,
     ) -> None:
         """Read a plan's document into a draft plan file to check, then validate and import."""
+        # The reader's libraries (python-docx, pdfplumber, rapidfuzz) load only for this command.
+        from plans.intake.draft import draft_plan
+
         index = _units(units, open_session)
         target = out_file or document.with_name(f"{document.stem}.draft.yaml")
         try:
@@ -60,6 +63,9 @@ def register(plan_app: typer.Typer, open_session: SessionFactory) -> None:
 
 def _units(path: Path | None, open_session: SessionFactory) -> UnitIndex:
     """The units to resolve owners against: a file, or the database's."""
+    from plans.intake.owners import UnitIndex
+    from plans.units_file import load_units_file
+
     if path is not None:
         try:
             return UnitIndex.from_units_file(load_units_file(path))

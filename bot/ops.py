@@ -6,26 +6,24 @@ working), and `doctor` only looks — it does not create or migrate anything.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
-from alembic.script import ScriptDirectory
 from rich.console import Console
-from sqlalchemy import not_, or_
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlmodel import Session, col, func, select
 
-from bot.settings import Settings, SettingsError, load_settings
-from plans.policy import in_quiet_hours
-from storage.db import make_engine
-from storage.models import Contact, Outbox
-from storage.schema import alembic_config, current_revision
+from plans.errors import DondocError
+
+# Settings, the database and HTTP are imported by the functions that use them: every `dondoc`
+# call registers these commands (bot/cli.py), and most never run them.
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.engine import Engine
+
+    from bot.settings import Settings
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -42,7 +40,7 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class OpsError(Exception):
+class OpsError(DondocError):
     """An operator command cannot do what was asked; the message says why."""
 
 
@@ -60,10 +58,12 @@ class BackupResult:
 
 def sqlite_path(url: str) -> Path:
     """The file of a SQLite URL; OpsError for in-memory databases."""
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file::memory:"):
+    from storage.db import sqlite_file
+
+    path = sqlite_file(url)
+    if path is None:
         raise OpsError("cơ sở dữ liệu SQLite trong bộ nhớ: không có gì để sao lưu")
-    return Path(database)
+    return path
 
 
 def backup_sqlite(url: str, target: Path, *, overwrite: bool = False) -> BackupResult:
@@ -112,6 +112,8 @@ def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
 
 def pg_dump_hint(url: str) -> str:
     """What to run instead of `backup` on PostgreSQL (the password is left out)."""
+    from sqlalchemy.engine import URL, make_url
+
     parsed = make_url(url)
     target = URL.create(
         "postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database
@@ -138,6 +140,8 @@ class Check:
 
 def configuration_summary(settings: Settings) -> list[tuple[str, str]]:
     """What is configured, without a single secret."""
+    from sqlalchemy.engine import make_url
+
     telegram = zalo = "tắt"
     if settings.telegram_enabled:
         webhook = settings.telegram_webhook_url
@@ -158,6 +162,8 @@ def configuration_summary(settings: Settings) -> list[tuple[str, str]]:
 
 def _host(url: str) -> str:
     """scheme://host[:port] of an API URL (no path, no credentials)."""
+    import httpx
+
     parsed = httpx.URL(url)
     port = f":{parsed.port}" if parsed.port else ""
     return f"{parsed.scheme}://{parsed.host}{port}"
@@ -165,6 +171,11 @@ def _host(url: str) -> str:
 
 def check_database(settings: Settings, *, now: datetime) -> list[Check]:
     """Reachable, schema at the newest revision, and what waits in the outbox."""
+    from sqlalchemy.engine import make_url
+
+    from storage.db import make_engine
+    from storage.schema import current_revision, head_revision
+
     url = settings.dondoc_database_url
     if make_url(url).get_backend_name() == "sqlite":
         try:
@@ -181,7 +192,7 @@ def check_database(settings: Settings, *, now: datetime) -> list[Check]:
             revision = current_revision(engine)
         except Exception as exc:  # any driver error means the same thing to the operator
             return [Check("cơ sở dữ liệu", False, f"không kết nối được: {_first_line(exc)}")]
-        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        head = head_revision()
         checks = [_schema_check(revision, head)]
         if revision == head:
             checks += _queue_checks(engine, now=now)
@@ -202,6 +213,11 @@ def _schema_check(revision: str | None, head: str | None) -> Check:
 
 def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
     """The outbox (late or stuck messages are a problem) and contacts that blocked the bot."""
+    from sqlalchemy import not_, or_
+    from sqlmodel import Session, col, func, select
+
+    from storage.models import Contact, Outbox
+
     with Session(engine) as session:
         pending, oldest = session.exec(
             select(func.count(), func.min(Outbox.planned_for)).where(Outbox.status == "pending")
@@ -242,6 +258,8 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
 
 def late_before(now: datetime) -> datetime:
     """A message due before this has waited LATE_AFTER of sending hours by `now`."""
+    from plans.policy import in_quiet_hours
+
     moment, waited = now, timedelta(0)
     while waited < LATE_AFTER:  # at most the quiet hours plus LATE_AFTER, minute by minute
         moment -= MINUTE
@@ -264,6 +282,10 @@ def _age(delta: timedelta) -> str:
 
 async def check_channels(settings: Settings, *, timeout: float = PING_TIMEOUT_S) -> list[Check]:
     """getMe on every configured channel, at the same time, with a short timeout."""
+    import asyncio
+
+    import httpx
+
     pings = []
     if settings.telegram_bot_token is not None:
         pings.append(("Telegram", settings.telegram_api_url, settings.telegram_bot_token))
@@ -282,6 +304,8 @@ async def check_channels(settings: Settings, *, timeout: float = PING_TIMEOUT_S)
 
 async def _get_me(client: httpx.AsyncClient, name: str, base_url: str, token: str) -> Check:
     """`POST {base_url}{token}/getMe` — the same shape on Telegram and Zalo."""
+    import httpx
+
     label = f"{name} getMe"
     try:
         response = await client.post(f"{base_url}{token}/getMe", json={})
@@ -311,6 +335,8 @@ def run_doctor(
     settings: Settings, *, now: datetime, timeout: float = PING_TIMEOUT_S
 ) -> list[Check]:
     """Every check, in the order they are printed."""
+    import asyncio
+
     checks = check_database(settings, now=now)
     checks += asyncio.run(check_channels(settings, timeout=timeout))
     return checks
@@ -321,6 +347,8 @@ def run_doctor(
 
 def settings_or_exit() -> Settings:
     """Settings, or exit 2 with one line per bad variable (never its value)."""
+    from bot.settings import SettingsError, load_settings
+
     try:
         return load_settings()
     except SettingsError as exc:
@@ -334,6 +362,8 @@ def backup(
     force: Annotated[bool, typer.Option("--force", help="ghi đè nếu OUT đã có")] = False,
 ) -> None:
     """Back up the SQLite database online (PostgreSQL: use pg_dump)."""
+    from sqlalchemy.engine import make_url
+
     settings = settings_or_exit()
     url = settings.dondoc_database_url
     if make_url(url).get_backend_name() != "sqlite":
@@ -370,5 +400,10 @@ def doctor(
 
 def register(app: typer.Typer) -> None:
     """Add `backup` and `doctor` to the dondoc command line."""
-    app.command("backup")(backup)
-    app.command("doctor")(doctor)
+    app.command("backup", help="Sao lưu trực tuyến cơ sở dữ liệu SQLite (PostgreSQL: pg_dump).")(
+        backup
+    )
+    app.command(
+        "doctor",
+        help="Kiểm tra cấu hình, cơ sở dữ liệu, các kênh và hàng đợi gửi; có lỗi thì thoát mã 1.",
+    )(doctor)

@@ -11,8 +11,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
 from bot.channels import build_dispatcher
+from bot.inbox import Inbox
 from bot.settings import Settings
-from plans.messages import Sender
+from chat.messages import Sender
 from scheduler.dispatcher import Dispatcher
 from scheduler.leader import Leadership, scheduler_leader  # leader election
 from scheduler.tick import tick
@@ -35,7 +36,7 @@ def build_scheduler(
             # Leader election: only the leader ticks; the others retry the lock every minute.
             if leader is not None and not leader.is_leader():
                 return
-            await tick(engine, dispatcher, now=datetime.now(UTC))
+            await tick(engine, dispatcher, now=datetime.now(UTC), quotas=settings.monthly_quotas)
         except Exception:  # a failed pass must not stop the next one
             logger.exception("tick failed")
 
@@ -56,16 +57,17 @@ async def run(settings: Settings, engine: Engine) -> None:
     """Start every configured channel and the scheduler; stop cleanly on SIGINT/SIGTERM."""
     senders: dict[str, Sender] = {}
     stops = []
+    inbox = Inbox(engine, pending_ttl=settings.pending_ttl)  # every channel's updates
     if settings.telegram_enabled:
         from bot.telegram_channel import TelegramSender, build_application
 
-        application = build_application(settings, engine)
+        application = build_application(settings, engine, inbox=inbox)
         await application.initialize()
         await application.start()
         if settings.telegram_webhook_url:
             from bot.webhook import start_telegram_webhook
 
-            stops.append(await start_telegram_webhook(settings, application))
+            stops.append(await start_telegram_webhook(settings, application, inbox))
         else:
             assert application.updater is not None
             await application.bot.delete_webhook()
@@ -77,9 +79,11 @@ async def run(settings: Settings, engine: Engine) -> None:
     if settings.zalo_enabled:  # Zalo channel: polling or webhook, see bot/zalo_channel.py
         from bot import zalo_channel
 
-        zalo = await zalo_channel.start(settings, engine)
+        zalo = await zalo_channel.start(settings, inbox)
         stops.append(zalo.stop)
         senders["zalo"] = zalo.sender
+    # Updates an earlier run stored but did not handle go first, oldest first (bot/inbox.py).
+    await inbox.start()
     if not senders:
         logger.warning("no channel configured: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
     dispatcher = build_dispatcher(settings, engine, senders)
@@ -97,5 +101,6 @@ async def run(settings: Settings, engine: Engine) -> None:
     if scheduler.running:
         scheduler.shutdown(wait=False)
     leader.release()  # leader election: hand the lead over at once
+    await inbox.stop()  # what is stored and not handled yet waits for the next start
     for stop in stops:
         await stop()

@@ -1,4 +1,4 @@
-"""Configuration from the environment or `.env` (SPEC §9)."""
+"""Configuration from the environment or `.env` (the README's table of variables)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from plans.clock import set_timezone
+from plans.errors import DondocError
 from plans.redact import set_secrets
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -30,7 +31,7 @@ REASONS = {
 UNKNOWN_REASON = "có giá trị không hợp lệ"
 
 
-class SettingsError(ValueError):
+class SettingsError(DondocError):
     """Bad values in the environment: one line each, naming the variable, never the value."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -72,7 +73,8 @@ class Settings(BaseSettings):
     webhook_port: int = 8443
     send_rate_per_second: float = 25.0
     send_rate_per_chat: float = 1.0
-    send_concurrency: int = 1  # messages in flight; a crash may repeat at most this many
+    # Messages in flight; a crash may repeat at most this many. None: rate × 0.2 s (5 at 25/s).
+    send_concurrency: int | None = Field(default=None, gt=0)
 
     @field_validator(
         "telegram_bot_token",
@@ -132,6 +134,11 @@ class Settings(BaseSettings):
     def pending_ttl(self) -> timedelta:
         """How long a pending conversation step lasts (DONDOC_PENDING_MINUTES)."""
         return timedelta(minutes=self.dondoc_pending_minutes)
+
+    @property
+    def monthly_quotas(self) -> dict[str, int]:
+        """Channel → its monthly message quota, for the channels that have one."""
+        return {"zalo": self.zalo_monthly_quota} if self.zalo_monthly_quota else {}
 
     @property
     def telegram_enabled(self) -> bool:

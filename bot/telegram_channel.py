@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from telegram import (
@@ -20,14 +20,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.http_transport import AiohttpRequest
+from bot.inbox import Inbox
 from bot.settings import Settings
-from handlers.conversation import handle_incoming
-from handlers.types import Incoming, Outcome
-from plans import messages as neutral
-from plans.messages import OutgoingMessage, split_text
+from chat import messages as neutral
+from chat.messages import Capabilities, OutgoingMessage, split_html
+from handlers.types import Incoming
 
 logger = logging.getLogger(__name__)
 
+CHANNEL = "telegram"
 MAX_TEXT = 4096
 GONE_CHAT_ERRORS = ("chat not found", "user is deactivated", "bot was blocked")
 
@@ -66,8 +67,9 @@ def _seconds(value: int | float | timedelta) -> float:
 class TelegramSender:
     """Sends neutral messages with python-telegram-bot and maps its errors."""
 
-    channel = "telegram"
+    channel = CHANNEL
     max_text = MAX_TEXT
+    capabilities = Capabilities(html=True, text_limit=MAX_TEXT, items_per_message=8, files=True)
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
@@ -91,7 +93,7 @@ class TelegramSender:
 
     async def _send(self, chat_id: str, message: OutgoingMessage) -> str | None:
         """The sending itself."""
-        pieces = split_text(message.text, MAX_TEXT)
+        pieces = split_html(message.text, MAX_TEXT)
         sent = None
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
@@ -118,7 +120,7 @@ def to_incoming(update: Update) -> Incoming | None:
         chat = query.message.chat if query.message is not None else None
         chat_id = str(chat.id) if chat is not None else str(query.from_user.id)
         return Incoming(
-            channel="telegram",
+            channel=CHANNEL,
             chat_id=chat_id,
             update_key=key,
             user_name=query.from_user.full_name,
@@ -134,7 +136,7 @@ def to_incoming(update: Update) -> Incoming | None:
         files.append(msg.document.file_id)
     user = update.effective_user
     return Incoming(
-        channel="telegram",
+        channel=CHANNEL,
         chat_id=str(update.effective_chat.id),
         update_key=key,
         user_name=user.full_name if user else "",
@@ -144,12 +146,45 @@ def to_incoming(update: Update) -> Incoming | None:
     )
 
 
+class TelegramChannel:
+    """Telegram in the shared inbound loop (bot/inbox.py): parsing, the button popup, the sender."""
+
+    name = CHANNEL
+    counts_usage = False
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.sender = TelegramSender(bot)
+
+    def parse(self, raw: dict[str, Any]) -> Incoming | None:
+        """The Incoming of an update as Telegram sent it."""
+        update = Update.de_json(raw, self.bot)
+        return to_incoming(update) if update is not None else None
+
+    async def show_working(self, chat_id: str) -> None:
+        """Answers come at once: nothing to show."""
+
+    async def acknowledge(self, raw: dict[str, Any], popup: str | None) -> None:
+        """Answer a tapped button with the popup: Telegram shows a spinner until then."""
+        query = raw.get("callback_query")
+        if not isinstance(query, dict):
+            return
+        try:
+            await self.bot.answer_callback_query(str(query.get("id")), text=popup or None)
+        except TelegramError:
+            logger.info("callback answer failed for update %s", raw.get("update_id"))
+
+
 def build_application(
-    settings: Settings, engine: Engine, *, clock: Callable[[], datetime] | None = None
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    inbox: Inbox | None = None,
 ) -> Application:
-    """The python-telegram-bot application with dondoc's single update handler."""
+    """The python-telegram-bot application; polled updates go through the inbox."""
     assert settings.telegram_bot_token is not None
-    now = clock or (lambda: datetime.now(UTC))
+    inbox = inbox or Inbox(engine, clock=clock, pending_ttl=settings.pending_ttl)
     application = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -160,23 +195,13 @@ def build_application(
         .concurrent_updates(False)
         .build()
     )
-    sender = TelegramSender(application.bot)
+    inbox.add(TelegramChannel(application.bot))
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Turn the update into Incoming, let the conversation answer, send the answer."""
+        """Store the polled update, then wait until the inbox has handled and answered it."""
         incoming = to_incoming(update)
-        if incoming is None:
-            return
-        outcome: Outcome = await asyncio.to_thread(
-            handle_incoming, engine, incoming, now=now(), pending_ttl=settings.pending_ttl
-        )
-        if update.callback_query is not None:
-            try:
-                await update.callback_query.answer(outcome.popup or None)
-            except TelegramError:
-                logger.info("callback answer failed for update %s", update.update_id)
-        for message in outcome.messages:
-            await sender.send(incoming.chat_id, message)
+        if incoming is not None:
+            await inbox.receive(CHANNEL, update.to_dict(), incoming)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log every handler error with its traceback; the user never sees a stack."""

@@ -8,11 +8,12 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import tornado.web
-from telegram import Update
 from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
+from bot.inbox import Inbox, StoreFailed
 from bot.settings import Settings
+from bot.telegram_channel import CHANNEL as TELEGRAM
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +28,9 @@ def secret_matches(expected: str | None, given: str | None) -> bool:
 
 
 class SecretWebhook(tornado.web.RequestHandler):
-    """POST endpoint: refuse a wrong secret with 403 before reading the JSON."""
+    """POST endpoint: 403 for a wrong secret before reading the JSON, 200 once stored, else 503."""
 
-    def initialize(  # type: ignore[override]
+    def initialize(
         self, header: str, secret: str | None, accept: Callable[[dict], Awaitable[None]]
     ) -> None:
         self.header = header
@@ -37,7 +38,7 @@ class SecretWebhook(tornado.web.RequestHandler):
         self.accept = accept
 
     async def post(self) -> None:
-        """Check the secret, parse, hand over, answer fast."""
+        """Check the secret, parse, and answer 200 once the update is stored."""
         if not secret_matches(self.secret, self.request.headers.get(self.header)):
             self.set_status(403)
             self.finish()
@@ -52,7 +53,13 @@ class SecretWebhook(tornado.web.RequestHandler):
             self.set_status(400)
             self.finish()
             return
-        await self.accept(payload)
+        try:
+            await self.accept(payload)
+        except StoreFailed:  # not stored: the platform resends what was not answered 200
+            logger.warning("webhook update not stored; answered 503 for a retry")
+            self.set_status(503)
+            self.finish({"ok": False})
+            return
         self.set_status(200)
         self.finish({"ok": True})
 
@@ -78,9 +85,9 @@ async def serve(
 
 
 async def start_telegram_webhook(
-    settings: Settings, application: Application
+    settings: Settings, application: Application, inbox: Inbox
 ) -> Callable[[], Awaitable[None]]:
-    """Register the webhook with Telegram and serve it at /telegram."""
+    """Register the webhook with Telegram and serve it at /telegram, storing through the inbox."""
     secret = (
         settings.telegram_webhook_secret.get_secret_value()
         if settings.telegram_webhook_secret
@@ -88,9 +95,7 @@ async def start_telegram_webhook(
     )
 
     async def accept(payload: dict) -> None:
-        update = Update.de_json(payload, application.bot)
-        if update is not None:
-            await application.update_queue.put(update)
+        await inbox.accept(TELEGRAM, payload)
 
     stop = await serve(
         settings,

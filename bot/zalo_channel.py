@@ -1,4 +1,4 @@
-"""The Zalo channel: Zalo Bot Platform updates in, neutral messages out (SPEC §6, §10, §11)."""
+"""The Zalo channel: Zalo Bot Platform updates in (polling or webhook), neutral messages out."""
 
 from __future__ import annotations
 
@@ -9,21 +9,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 import httpx
 from sqlalchemy.engine import Engine
 
+from bot.inbox import Inbox
 from bot.settings import Settings
 from bot.webhook import SecretWebhook, serve
-from handlers.conversation import handle_incoming
-from handlers.state import PENDING_TTL
-from handlers.texts import say
-from handlers.types import Incoming, Outcome
-from plans.messages import (
+from chat.messages import (
     Attachment,
+    Capabilities,
     OutgoingMessage,
     RetryAfter,
     SendError,
@@ -31,8 +29,9 @@ from plans.messages import (
     Unreachable,
     split_text,
 )
-from scheduler.dispatcher import count_sent as count_sent_in
-from storage.db import session_scope
+from chat.texts import say
+from handlers.state import PENDING_TTL
+from handlers.types import Incoming
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +43,6 @@ IMAGE_EVENTS = {"message.image.received"}
 MIN_POLL_INTERVAL = 1.0
 MAX_BACKOFF = 60.0
 DEFAULT_RETRY_AFTER = 5.0
-WEBHOOK_QUEUE = 1000
 MAX_UPDATE_KEY = 96  # Inbound.update_key
 QUOTA_WARNING_SHARE = 0.8
 
@@ -143,8 +141,11 @@ class ZaloApi:
         return await self.call("deleteWebhook")
 
     async def get_webhook_info(self) -> dict[str, Any]:
-        """The registered webhook, if any."""
-        return await self.call("getWebhookInfo") or {}
+        """The registered webhook; {} when there is none."""
+        status, body = await self._post("getWebhookInfo", {})
+        if status == 404:  # the platform's answer for a bot that never had a webhook
+            return {}
+        return _result("getWebhookInfo", status, body) or {}
 
     async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
         """Send a text (at most 2,000 characters)."""
@@ -219,8 +220,9 @@ def to_incoming(payload: dict[str, Any]) -> Incoming | None:
     if event not in TEXT_EVENTS | IMAGE_EVENTS or not isinstance(message, dict):
         logger.debug("zalo event %r ignored", event[:64])
         return None
-    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    found_chat, found_sender = message.get("chat"), message.get("from")
+    chat = found_chat if isinstance(found_chat, dict) else {}
+    sender = found_sender if isinstance(found_sender, dict) else {}
     chat_id = str(chat.get("id") or sender.get("id") or "")
     message_id = str(message.get("message_id") or "")
     if not chat_id or not message_id:
@@ -249,6 +251,7 @@ class ZaloSender:
 
     channel = CHANNEL
     max_text = MAX_TEXT
+    capabilities = Capabilities(html=False, text_limit=MAX_TEXT, items_per_message=3, files=False)
 
     def __init__(self, api: ZaloApi, *, photo_url: PhotoPublisher | None = None) -> None:
         self.api = api
@@ -280,15 +283,11 @@ class ZaloSender:
         return sent_id
 
 
-def count_sent(engine: Engine, *, channel: str, now: datetime, count: int) -> None:
-    """Add messages sent outside the dispatcher (conversation replies) to the monthly count."""
-    if count > 0:
-        with session_scope(engine) as session:
-            count_sent_in(session, channel, now, count)
-
-
 class ZaloConversation:
-    """Hands each update to the channel-neutral conversation and sends its answer back."""
+    """Zalo in the shared inbound loop (bot/inbox.py): its updates in, the sender's answers out."""
+
+    name = CHANNEL
+    counts_usage = True  # replies count against the monthly quota (scheduler/quota.py)
 
     def __init__(
         self,
@@ -297,45 +296,34 @@ class ZaloConversation:
         *,
         clock: Callable[[], datetime] | None = None,
         pending_ttl: timedelta = PENDING_TTL,
+        inbox: Inbox | None = None,
     ) -> None:
-        self.engine = engine
         self.sender = sender
-        self.clock = clock or (lambda: datetime.now(UTC))
-        self.pending_ttl = pending_ttl
+        self.inbox = inbox or Inbox(engine, clock=clock, pending_ttl=pending_ttl)
+        self.inbox.add(self)
 
-    async def handle_update(self, update: dict[str, Any]) -> None:
-        """Answer one update; errors are logged, never raised into the polling loop."""
-        incoming = to_incoming(update)
-        if incoming is None:
-            return
-        try:
-            await self._typing(incoming.chat_id)
-            now = self.clock()
-            outcome = await asyncio.to_thread(
-                handle_incoming, self.engine, incoming, now=now, pending_ttl=self.pending_ttl
-            )
-            await self._reply(incoming.chat_id, outcome, now)
-        except SendError as exc:
-            logger.warning("zalo reply to chat %s not delivered: %s", incoming.chat_id, exc)
-        except Exception:
-            logger.exception("error while handling Zalo update %s", incoming.update_key)
+    def parse(self, raw: dict[str, Any]) -> Incoming | None:
+        """The Incoming of one stored update."""
+        return to_incoming(raw)
 
-    async def _typing(self, chat_id: str) -> None:
+    async def show_working(self, chat_id: str) -> None:
         """Best effort: a failed chat action must not hold up the answer."""
         try:
             await self.sender.api.send_chat_action(chat_id)
         except SendError as exc:
             logger.debug("zalo chat action failed: %s", exc)
 
-    async def _reply(self, chat_id: str, outcome: Outcome, now: datetime) -> None:
-        """Send the outcome's messages and count them against the monthly quota."""
-        sent = 0
-        try:
-            for message in outcome.messages:
-                await self.sender.send(chat_id, message)
-                sent += 1
-        finally:
-            await asyncio.to_thread(count_sent, self.engine, channel=CHANNEL, now=now, count=sent)
+    async def acknowledge(self, raw: dict[str, Any], popup: str | None) -> None:
+        """Zalo has no buttons to answer."""
+
+    async def handle_update(self, update: dict[str, Any]) -> None:
+        """A polled update: stored and handled in one transaction, answered before the next poll."""
+        await self.inbox.receive(CHANNEL, update)
+
+    async def accept(self, payload: dict[str, Any]) -> None:
+        """A webhook body: returns once each of its updates is stored (StoreFailed if not)."""
+        for update in updates_in(payload):
+            await self.inbox.accept(CHANNEL, update)
 
 
 class ZaloPoller:
@@ -396,9 +384,9 @@ def webhook_route(secret: str | None, accept: UpdateHandler) -> tuple[str, type,
 
 
 async def start_webhook(
-    settings: Settings, api: ZaloApi, handle: UpdateHandler
+    settings: Settings, api: ZaloApi, accept: UpdateHandler
 ) -> Callable[[], Awaitable[None]]:
-    """Serve `/zalo`, queue each accepted body (the answer is immediate), register the URL."""
+    """Serve `/zalo` (200 once `accept` has stored the body's updates), register the URL."""
     assert settings.zalo_webhook_url is not None
     if settings.zalo_webhook_secret is None:
         raise ValueError("ZALO_WEBHOOK_URL is set: ZALO_WEBHOOK_SECRET is required too")
@@ -407,29 +395,11 @@ async def start_webhook(
     telegram_hook = settings.telegram_enabled and settings.telegram_webhook_url
     if telegram_hook and port == settings.webhook_port:
         raise ValueError("Telegram and Zalo webhooks need different ports: set ZALO_WEBHOOK_PORT")
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=WEBHOOK_QUEUE)
-
-    async def drain() -> None:
-        """Handle queued bodies one at a time, in arrival order."""
-        while True:
-            payload = await queue.get()
-            for update in updates_in(payload):
-                await handle(update)
-
-    worker = asyncio.create_task(drain())
-    stop_server = await serve(
-        settings.model_copy(update={"webhook_port": port}), [webhook_route(secret, queue.put)]
+    stop = await serve(
+        settings.model_copy(update={"webhook_port": port}), [webhook_route(secret, accept)]
     )
     await api.set_webhook(settings.zalo_webhook_url, secret)
     logger.info("zalo webhook registered")
-
-    async def stop() -> None:
-        """Stop serving, then the worker."""
-        await stop_server()
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-
     return stop
 
 
@@ -457,20 +427,16 @@ class RunningZalo:
     stop: Callable[[], Awaitable[None]]
 
 
-async def start(
-    settings: Settings, engine: Engine, *, clock: Callable[[], datetime] | None = None
-) -> RunningZalo:
+async def start(settings: Settings, inbox: Inbox) -> RunningZalo:
     """Check the token, then receive updates by webhook (when a URL is set) or by polling."""
     api = build_api(settings)
     try:
         me = await api.get_me()
         logger.info("zalo bot %s ready", me.get("account_name") or me.get("id") or "?")
         sender = ZaloSender(api)
-        conversation = ZaloConversation(
-            engine, sender, clock=clock, pending_ttl=settings.pending_ttl
-        )
+        conversation = ZaloConversation(inbox.engine, sender, inbox=inbox)
         if settings.zalo_webhook_url:
-            stop_receiving = await start_webhook(settings, api, conversation.handle_update)
+            stop_receiving = await start_webhook(settings, api, conversation.accept)
         else:
             if (await api.get_webhook_info()).get("url"):
                 await api.delete_webhook()  # getUpdates does not work while a webhook is set

@@ -78,11 +78,22 @@ class Unreachable(SendError):
     """The user blocked the bot or the chat is gone (HTTP 403): stop trying."""
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can show, so that callers never compare channel names."""
+
+    html: bool  # Telegram-style HTML and inline buttons; otherwise plain text
+    text_limit: int  # characters in one message
+    items_per_message: int  # tasks one reminder lists before the next message starts
+    files: bool  # documents can be attached
+
+
 class Sender(Protocol):
     """What the dispatcher needs from a channel."""
 
     channel: str
     max_text: int
+    capabilities: Capabilities
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> str | None:
         """Deliver a message; return the platform's message id when it gives one."""

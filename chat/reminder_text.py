@@ -8,15 +8,11 @@ from datetime import date
 from functools import lru_cache
 from typing import TypeVar
 
-from chat.messages import HTML_CHANNELS, Button, OutgoingMessage
+from chat.buttons import status_buttons
+from chat.messages import Capabilities, OutgoingMessage
 from chat.templates import parts, render
+from storage.enums import ReportStatus
 
-ITEMS_PER_MESSAGE = {"telegram": 8, "zalo": 3}
-STATUS_CHOICES = (
-    ("1", "✅", "Đã hoàn thành"),
-    ("2", "🔄", "Đang thực hiện"),
-    ("3", "⚠️", "Gặp khó khăn"),
-)
 TITLE_LIMIT = 300
 T = TypeVar("T")
 
@@ -33,8 +29,9 @@ class ReminderItem:
     due_date: date | None
     due_kind: str
     escalation: bool = False
-    status: str = "none"
+    status: ReportStatus = ReportStatus.NONE
     percent: int | None = None
+    partners: tuple[str, ...] = ()  # the units that take part ("phối hợp"), named for the lead
 
     def due_line(self, today: date) -> str:
         """The due line the contact reads («Hạn: 30/11/2026 (còn 7 ngày)»), worded by _due.j2."""
@@ -54,34 +51,20 @@ def _due_line(due_date: date | None, today: date) -> str:
     return str(parts("_due.j2").due_line(due_date, today))
 
 
-def status_data(code: str, choice: str) -> str:
-    """Callback data of a status button: a short reference, far below 64 bytes."""
-    return f"s:{code}:{choice}"
-
-
-def status_buttons(code: str, *, with_labels: bool) -> tuple[Button, ...]:
-    """The three status buttons of one task: full labels, or icons with the task's code."""
-    return tuple(
-        Button(f"{icon} {label if with_labels else code}", status_data(code, choice))
-        for choice, icon, label in STATUS_CHOICES
-    )
-
-
 def reminder_messages(
-    channel: str, entries: Sequence[tuple[T, ReminderItem]], today: date
+    capabilities: Capabilities, entries: Sequence[tuple[T, ReminderItem]], today: date
 ) -> list[tuple[OutgoingMessage, list[T]]]:
     """Render one contact's reminders, a few tasks a message; each with the keys it covers."""
-    size = ITEMS_PER_MESSAGE.get(channel, 5)
+    size = capabilities.items_per_message
     chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
     return [
-        (_message(channel, [item for _, item in chunk], today), [key for key, _ in chunk])
+        (_message(capabilities.html, [item for _, item in chunk], today), [k for k, _ in chunk])
         for chunk in chunks
     ]
 
 
-def _message(channel: str, items: list[ReminderItem], today: date) -> OutgoingMessage:
+def _message(html: bool, items: list[ReminderItem], today: date) -> OutgoingMessage:
     """One message for up to a chunk of items."""
-    html = channel in HTML_CHANNELS
     template = "reminder.html.j2" if html else "reminder.txt.j2"
     reportable = any(not item.escalation for item in items)  # a head's copy asks for nothing
     text = render(template, items=items, today=today, reportable=reportable).strip()

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from chat.buttons import ClaimAnswer, claim_buttons
+from chat.texts import message, say
 from handlers.reporting import latest_report
 from handlers.state import clear_state, set_state
-from handlers.texts import message, say
 from handlers.types import Incoming, Outcome
 from plans.calendar import default_calendar
-from plans.messages import Button
 from plans.policy import ReminderPolicy, next_step_after
-from storage.db import insert_ignore
-from storage.models import Contact, Occurrence, Outbox, Plan, Task, Unit
+from storage.db import stored_id
+from storage.enums import MessageKind, ReportStatus, Role
+from storage.models import Contact, Occurrence, Plan, Task, Unit
+from storage.outbox import outbox_row, queue
 from storage.queries import with_occurrence_context
 
 LIST_LIMIT = 10
-BUTTON_RE = re.compile(r"^c:(ok|ret):(\d{1,12})$")
+RETURN_REASON_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -35,13 +36,12 @@ class Claim:
 
 def coordinated_plan_ids(session: Session, contacts: list[Contact]) -> set[int]:
     """Plans whose coordinating unit is one of this chat's coordinator registrations."""
-    unit_ids = [c.unit_id for c in contacts if c.role == "coordinator"]
+    unit_ids = [c.unit_id for c in contacts if c.role == Role.COORDINATOR]
     if not unit_ids:
         return set()
-    codes = session.exec(select(Unit.code).where(Unit.id.in_(unit_ids))).all()  # type: ignore[union-attr]
-    return set(
-        session.exec(select(Plan.id).where(Plan.coordinator_code.in_(codes))).all()  # type: ignore[attr-defined]
-    )
+    codes = session.exec(select(Unit.code).where(col(Unit.id).in_(unit_ids))).all()
+    plan_ids = session.exec(select(Plan.id).where(col(Plan.coordinator_code).in_(codes))).all()
+    return {plan_id for plan_id in plan_ids if plan_id is not None}
 
 
 def _claims(session: Session, plan_ids: set[int], occurrence_id: int | None = None) -> list[Claim]:
@@ -49,12 +49,12 @@ def _claims(session: Session, plan_ids: set[int], occurrence_id: int | None = No
     query = (
         with_occurrence_context(select(Occurrence, Task, Plan, Unit))
         .where(
-            Plan.id.in_(plan_ids),  # type: ignore[union-attr]
-            Occurrence.status == "done",
-            Occurrence.confirmed_at.is_(None),  # type: ignore[union-attr]
+            col(Plan.id).in_(plan_ids),
+            Occurrence.status == ReportStatus.DONE,
+            col(Occurrence.confirmed_at).is_(None),
             Occurrence.active,
         )
-        .order_by(Occurrence.reported_at)  # type: ignore[arg-type]
+        .order_by(col(Occurrence.reported_at))
     )
     if occurrence_id is not None:
         query = query.where(Occurrence.id == occurrence_id)
@@ -62,32 +62,30 @@ def _claims(session: Session, plan_ids: set[int], occurrence_id: int | None = No
 
 
 def pending_list(
-    session: Session, channel: str, contacts: list[Contact], args: list[str], *, now: datetime
+    session: Session,
+    channel: str,
+    chat_id: str,
+    contacts: list[Contact],
+    args: list[str],
+    *,
+    now: datetime,
 ) -> Outcome:
     """/xacnhan: list claims with confirm/return buttons; on Zalo `xacnhan ok N` / `tralai N`."""
     plan_ids = coordinated_plan_ids(session, contacts)
     if not plan_ids:
         return Outcome(messages=(message(channel, "not_allowed"),))
     if len(args) >= 2 and args[0].lower() in ("ok", "tralai") and args[1].isdigit():
-        action = "ok" if args[0].lower() == "ok" else "ret"
-        incoming = Incoming(channel=channel, chat_id=contacts[0].chat_id, update_key="")
-        outcome = _act(session, incoming, contacts, plan_ids, action, int(args[1]), now)
-        if action == "ret" and len(args) > 2:  # the reason came with the command: no step
-            state = {"step": "return_reason", "occurrence_id": int(args[1])}
-            reason = Incoming(channel, contacts[0].chat_id, "", text=" ".join(args[2:]))
-            return return_with_reason(session, reason, contacts, state, now=now)
-        return outcome
+        confirm, occurrence_id, reason = args[0].lower() == "ok", int(args[1]), args[2:]
+        if not confirm and reason:  # the reason came with the command: no step
+            return return_with_reason(
+                session, channel, chat_id, contacts, occurrence_id, " ".join(reason), now=now
+            )
+        return _act(session, channel, chat_id, contacts, plan_ids, confirm, occurrence_id, now)
     claims = _claims(session, plan_ids)
     if not claims:
         return Outcome(messages=(message(channel, "confirm_none"),))
     shown = claims[:LIST_LIMIT]
-    buttons = [
-        [
-            Button(f"✅ Xác nhận {c.occurrence.id}", f"c:ok:{c.occurrence.id}"),
-            Button(f"↩️ Trả lại {c.occurrence.id}", f"c:ret:{c.occurrence.id}"),
-        ]
-        for c in shown
-    ]
+    buttons = [list(claim_buttons(stored_id(c.occurrence))) for c in shown]
     items = [
         {
             "id": c.occurrence.id,
@@ -110,40 +108,53 @@ def pending_list(
 
 def _note_of(session: Session, occurrence: Occurrence) -> str:
     """The note of the claim's report."""
-    report = latest_report(session, occurrence.id)  # type: ignore[arg-type]
+    report = latest_report(session, stored_id(occurrence))
     return report.note if report is not None else ""
 
 
 def button(
-    session: Session, incoming: Incoming, contacts: list[Contact], data: str, *, now: datetime
+    session: Session,
+    incoming: Incoming,
+    contacts: list[Contact],
+    answer: ClaimAnswer,
+    *,
+    now: datetime,
 ) -> Outcome:
     """A confirm/return button, checked against the caller's plans."""
-    match = BUTTON_RE.match(data)
     plan_ids = coordinated_plan_ids(session, contacts)
-    if match is None or not plan_ids:
+    if not plan_ids:
         return Outcome(
             messages=(message(incoming.channel, "stale_button"),), popup="Nút không hợp lệ."
         )
-    return _act(session, incoming, contacts, plan_ids, match.group(1), int(match.group(2)), now)
+    return _act(
+        session,
+        incoming.channel,
+        incoming.chat_id,
+        contacts,
+        plan_ids,
+        answer.confirm,
+        answer.occurrence_id,
+        now,
+    )
 
 
 def _act(
     session: Session,
-    incoming: Incoming,
+    ch: str,
+    chat_id: str,
     contacts: list[Contact],
     plan_ids: set[int],
-    action: str,
+    confirm: bool,
     occurrence_id: int,
     now: datetime,
 ) -> Outcome:
     """Confirm now, or ask for the reason of a return."""
-    ch = incoming.channel
     claims = _claims(session, plan_ids, occurrence_id)
     if not claims:
         return Outcome(messages=(message(ch, "stale_button"),), popup="Không còn chờ xác nhận.")
     claim = claims[0]
-    coordinator = next(c for c in contacts if c.role == "coordinator")
-    if action == "ok":
+    coordinator = next(c for c in contacts if c.role == Role.COORDINATOR)
+    if confirm:
         claim.occurrence.confirmed_at = now
         session.add(claim.occurrence)
         report = latest_report(session, occurrence_id)
@@ -154,35 +165,37 @@ def _act(
         text = message(ch, "confirmed", task_key=claim.task.key, unit_name=claim.unit.name)
         return Outcome(messages=(text,), popup="Đã xác nhận.")
     set_state(
-        session,
-        ch,
-        incoming.chat_id,
-        {"step": "return_reason", "occurrence_id": occurrence_id},
-        now=now,
+        session, ch, chat_id, {"step": "return_reason", "occurrence_id": occurrence_id}, now=now
     )
     ask = message(ch, "ask_return_reason", task_key=claim.task.key, unit_name=claim.unit.name)
     return Outcome(messages=(ask,))
 
 
 def return_with_reason(
-    session: Session, incoming: Incoming, contacts: list[Contact], state: dict, *, now: datetime
+    session: Session,
+    ch: str,
+    chat_id: str,
+    contacts: list[Contact],
+    occurrence_id: int,
+    text: str,
+    *,
+    now: datetime,
 ) -> Outcome:
     """Return the claim: the assignment opens again and the unit's contacts are told why."""
-    ch = incoming.channel
-    clear_state(session, ch, incoming.chat_id)
+    clear_state(session, ch, chat_id)
     plan_ids = coordinated_plan_ids(session, contacts)
-    claims = _claims(session, plan_ids, int(state.get("occurrence_id", 0)))
-    reason = incoming.text.strip()[:500]
+    claims = _claims(session, plan_ids, occurrence_id)
+    reason = text.strip()[:RETURN_REASON_LIMIT]
     if not claims or not reason:
         return Outcome(messages=(message(ch, "stale_button"),))
     claim = claims[0]
-    report = latest_report(session, claim.occurrence.id)  # type: ignore[arg-type]
+    report = latest_report(session, stored_id(claim.occurrence))
     if report is not None:
         report.returned_at = now
         report.return_reason = reason
         session.add(report)
     occurrence = claim.occurrence
-    occurrence.status = "in_progress"
+    occurrence.status = ReportStatus.IN_PROGRESS
     occurrence.done_at = None
     occurrence.percent = None
     step = next_step_after(
@@ -203,21 +216,18 @@ def _tell_unit(session: Session, claim: Claim, reason: str, now: datetime) -> No
     """Queue the return notice to every contact of the unit."""
     contacts = session.exec(
         select(Contact).where(
-            Contact.unit_id == claim.unit.id, Contact.role == "contact", Contact.reachable
+            Contact.unit_id == claim.unit.id, Contact.role == Role.CONTACT, Contact.reachable
         )
     ).all()
     rows = [
-        {
-            "key": f"returned:{claim.occurrence.id}:{now.timestamp():.0f}:{contact.id}",
-            "contact_id": contact.id,
-            "occurrence_id": claim.occurrence.id,
-            "kind": "notice",
-            "step": "returned",
-            "planned_for": now,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "text": say(
+        outbox_row(
+            key=f"returned:{claim.occurrence.id}:{now.timestamp():.0f}:{contact.id}",
+            contact_id=stored_id(contact),
+            occurrence_id=claim.occurrence.id,
+            kind=MessageKind.NOTICE,
+            step="returned",
+            now=now,
+            text=say(
                 contact.channel,
                 "returned_notice",
                 plan=claim.plan.number or claim.plan.code,
@@ -226,7 +236,7 @@ def _tell_unit(session: Session, claim: Claim, reason: str, now: datetime) -> No
                 unit_name=claim.unit.name,
                 reason=reason,
             ),
-        }
+        )
         for contact in contacts
     ]
-    insert_ignore(session, Outbox, rows)
+    queue(session, rows)

@@ -5,15 +5,21 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from handlers import confirmations, status_view, tasks_view
+from chat import buttons
+from chat.buttons import ClaimAnswer, DrillDown, SkipNote, SkipValue, StatusPick
+from chat.messages import Button, OutgoingMessage
+from chat.texts import message
+from handlers import confirmations, indicator_answers, status_view, task_due, tasks_view
+from handlers.errors import ReportRefused
+from handlers.indicator_answers import Given, LineRefused
 from handlers.registration import redeem_invite
 from handlers.reply_parser import (
-    CHOICES,
     ParsedReply,
     fold,
     parse_bare_choice,
@@ -22,10 +28,8 @@ from handlers.reply_parser import (
     parse_reply,
 )
 from handlers.reporting import (
-    STATUS_LABELS,
     OpenItem,
     Recorded,
-    ReportRefused,
     add_evidence,
     add_note,
     item_by_code,
@@ -33,19 +37,17 @@ from handlers.reporting import (
     record_report,
 )
 from handlers.state import PENDING_TTL, clear_state, get_state, set_state
-from handlers.texts import message
 from handlers.types import MAX_INCOMING_TEXT, Incoming, Outcome
-from plans.messages import Button, OutgoingMessage
-from plans.reminder_text import status_buttons
+from plans.status import STATUS_LABELS
 from storage.db import insert_ignore, session_scope
+from storage.enums import MessageKind, ReportStatus, Role
 from storage.models import Contact, Inbound, MessageRef, Outbox, Report
 
 logger = logging.getLogger(__name__)
 
 START_RE = re.compile(r"^/start(?:@\w+)?(?:\s+(\S+))?\s*$", re.IGNORECASE)
 DK_RE = re.compile(r"^dk\s+(\S+)\s*$", re.IGNORECASE)
-STATUS_DATA_RE = re.compile(r"^s:([A-Z2-9]{3,8}):([123])$")
-COMMANDS = {"start", "help", "viec", "baocao", "status", "huy", "xacnhan"}
+COMMANDS = {"start", "help", "viec", "baocao", "status", "huy", "xacnhan", "dathan"}
 SKIP_WORDS = {"bo qua", "skip", "khong", "-"}
 # Built once: every update runs it.
 CHAT_CONTACTS = select(Contact).where(
@@ -54,7 +56,12 @@ CHAT_CONTACTS = select(Contact).where(
 
 
 def handle_incoming(
-    engine: Engine, incoming: Incoming, *, now: datetime, pending_ttl: timedelta = PENDING_TTL
+    engine: Engine,
+    incoming: Incoming,
+    *,
+    now: datetime,
+    pending_ttl: timedelta = PENDING_TTL,
+    payload: dict[str, Any] | None = None,  # as the platform sent it; else the neutral fields
 ) -> Outcome:
     """Store the update (deduplicated) and handle it atomically: a replay is never answered."""
     with session_scope(engine) as session:
@@ -66,7 +73,7 @@ def handle_incoming(
                     "channel": incoming.channel,
                     "update_key": incoming.update_key,
                     "chat_id": incoming.chat_id,
-                    "payload": _payload(incoming),
+                    "payload": _payload(incoming) if payload is None else payload,
                     "received_at": now,
                     # Stored and handled in one transaction: a failure leaves no half-recorded
                     # report behind (the error handler logs it), a success is never repeated.
@@ -88,6 +95,33 @@ def _payload(incoming: Incoming) -> dict[str, object]:
         "reply_to": incoming.reply_to,
         "attachments": list(incoming.attachments),
     }
+
+
+# Built once: every stored update runs it. Conditional, so two processes never both handle a row.
+CLAIM_STORED = (
+    update(Inbound)
+    .where(
+        col(Inbound.channel) == bindparam("b_channel"),
+        col(Inbound.update_key) == bindparam("b_update_key"),
+        col(Inbound.handled_at).is_(None),
+    )
+    .values(handled_at=bindparam("b_now"))
+)
+
+
+def handle_stored(
+    engine: Engine, incoming: Incoming, *, now: datetime, pending_ttl: timedelta = PENDING_TTL
+) -> Outcome | None:
+    """Claim a stored update and handle it in the same transaction; None if handled before."""
+    with session_scope(engine) as session:
+        claimed = session.connection().execute(
+            CLAIM_STORED,
+            {"b_channel": incoming.channel, "b_update_key": incoming.update_key, "b_now": now},
+        )
+        if not claimed.rowcount:
+            logger.info("update %s on %s already handled", incoming.update_key, incoming.channel)
+            return None
+        return handle(session, incoming, now=now, pending_ttl=pending_ttl)
 
 
 def handle(
@@ -123,14 +157,24 @@ def handle(
         return _free_text(session, incoming, contacts, replied, now)
     if state.get("step") == "note":
         return _note(session, incoming, contacts, state, now)
+    if state.get("step") == indicator_answers.STEP:
+        return indicator_answers.answer(session, incoming, contacts, state, now)
     if state.get("step") == "return_reason":
-        return confirmations.return_with_reason(session, incoming, contacts, state, now=now)
+        return confirmations.return_with_reason(
+            session,
+            ch,
+            incoming.chat_id,
+            contacts,
+            int(state.get("occurrence_id", 0)),
+            text,
+            now=now,
+        )
     return _free_text(session, incoming, contacts, _latest_items(session, contacts), now)
 
 
 def _is_contact(contacts: list[Contact]) -> bool:
     """Whether the chat reports for a unit (only contacts have task codes)."""
-    return any(c.role == "contact" for c in contacts)
+    return any(c.role == Role.CONTACT for c in contacts)
 
 
 def _coded(
@@ -145,17 +189,25 @@ def _coded(
     item = _item_for_code(session, contacts, code)
     if item is None:
         return _say(incoming.channel, "unknown_code", code=code)
+    assert item.task.id is not None
+    try:  # without its `code=value` part, a reply reads as any (handlers/indicator_answers.py)
+        rest, given = indicator_answers.split_reply(session, item.task.id, incoming.text.strip())
+    except LineRefused as exc:
+        return indicator_answers.refused(incoming.channel, item.task.key, exc)
+    if given is not None:
+        _, parsed = parse_coded_reply(rest) or coded
     clear_state(session, incoming.channel, incoming.chat_id)
-    return _apply(session, incoming.channel, contacts, item, parsed, now)
+    return _apply(session, incoming, contacts, item, parsed, now, given)
 
 
-def _notes_one_of(state: dict, items: list[OpenItem]) -> bool:
+def _notes_one_of(state: dict[str, Any], items: list[OpenItem]) -> bool:
     """Whether the pending step awaits the note on one of these items (a reply to its reminder)."""
     occurrence_ids = {i.occurrence.id for i in items}
-    return state.get("step") == "note" and state.get("occurrence_id") in occurrence_ids
+    steps = ("note", indicator_answers.STEP)
+    return state.get("step") in steps and state.get("occurrence_id") in occurrence_ids
 
 
-def _say(channel: str, template: str, **context: object) -> Outcome:
+def _say(channel: str, template: str, **context: Any) -> Outcome:
     """An outcome of one templated message."""
     return Outcome(messages=(message(channel, template, **context),))
 
@@ -191,9 +243,9 @@ def _command_outcome(
         return _say(
             ch,
             "help",
-            is_contact="contact" in roles,
-            is_head=bool(roles & {"head", "coordinator"}),
-            is_coordinator="coordinator" in roles,
+            is_contact=Role.CONTACT in roles,
+            is_head=bool(roles & {Role.HEAD, Role.COORDINATOR}),
+            is_coordinator=Role.COORDINATOR in roles,
         )
     if command == "huy":
         had_step = bool(get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl))
@@ -206,7 +258,9 @@ def _command_outcome(
     if command == "status":
         return status_view.status(session, ch, contacts, args, now=now)
     if command == "xacnhan":
-        return confirmations.pending_list(session, ch, contacts, args, now=now)
+        return confirmations.pending_list(session, ch, incoming.chat_id, contacts, args, now=now)
+    if command == "dathan":
+        return task_due.give_due(session, ch, contacts, args, now=now)
     return _say(ch, "unknown_command", command=command)
 
 
@@ -219,21 +273,40 @@ def _button(
 ) -> Outcome:
     """A tapped inline button: verified against the caller before anything changes."""
     ch = incoming.channel
-    data = incoming.button_data or ""
-    if data == "n:skip":
-        state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
-        if state.get("step") != "note":
-            return Outcome(popup="Không có bước nào đang chờ.")
-        return _note(session, incoming, contacts, state, now, skip=True)
-    if data.startswith("st:"):
-        return status_view.drill_down(session, ch, contacts, data, now=now)
-    if data.startswith("c:"):
-        return confirmations.button(session, incoming, contacts, data, now=now)
-    match = STATUS_DATA_RE.match(data)
-    item = _item_for_code(session, contacts, match.group(1)) if match else None
-    if match is None or item is None:
-        return Outcome(messages=(message(ch, "stale_button"),), popup="Nút không còn hiệu lực.")
-    status = CHOICES[match.group(2)]
+    match buttons.parse(incoming.button_data or ""):
+        case SkipNote():
+            state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
+            if state.get("step") != "note":
+                return Outcome(popup="Không có bước nào đang chờ.")
+            return _note(session, incoming, contacts, state, now, skip=True)
+        case SkipValue():
+            state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
+            if state.get("step") != indicator_answers.STEP:
+                return Outcome(popup="Không có bước nào đang chờ.")
+            return indicator_answers.answer(session, incoming, contacts, state, now, skip=True)
+        case DrillDown() as drill:
+            return status_view.drill_down(session, ch, contacts, drill, now=now)
+        case ClaimAnswer() as answer:
+            return confirmations.button(session, incoming, contacts, answer, now=now)
+        case StatusPick() as pick:
+            return _status_button(session, incoming, contacts, pick, now)
+    return _stale(ch)
+
+
+def _stale(channel: str) -> Outcome:
+    """The answer to a button that is no longer (or never was) one of ours."""
+    return Outcome(messages=(message(channel, "stale_button"),), popup="Nút không còn hiệu lực.")
+
+
+def _status_button(
+    session: Session, incoming: Incoming, contacts: list[Contact], pick: StatusPick, now: datetime
+) -> Outcome:
+    """A status button of one task: record it, then ask for a note."""
+    ch = incoming.channel
+    item = _item_for_code(session, contacts, pick.code)
+    if item is None:
+        return _stale(ch)
+    status = pick.status
     contact = _owner(contacts, item)
     try:
         report = record_report(
@@ -255,7 +328,7 @@ def _button(
         {"step": "note", "report_id": report.id, "occurrence_id": item.occurrence.id},
         now=now,
     )
-    skip = [[Button(text="Bỏ qua", data="n:skip")]]
+    skip = [[buttons.skip_note_button()]]
     ask = message(
         ch,
         "ask_note",
@@ -275,7 +348,7 @@ def _owner(contacts: list[Contact], item: OpenItem) -> Contact:
 def _item_for_code(session: Session, contacts: list[Contact], code: str) -> OpenItem | None:
     """Resolve a short code against every contact row of this chat."""
     for contact in contacts:
-        if contact.role == "contact":
+        if contact.role == Role.CONTACT:
             item = item_by_code(session, contact, code)
             if item is not None:
                 return item
@@ -286,7 +359,7 @@ def _note(
     session: Session,
     incoming: Incoming,
     contacts: list[Contact],
-    state: dict,
+    state: dict[str, Any],
     now: datetime,
     skip: bool = False,
 ) -> Outcome:
@@ -305,13 +378,12 @@ def _note(
         return _say(ch, "stale_button")
     text = incoming.text.strip()
     if not skip and fold(text) not in SKIP_WORDS:
-        percent = parse_percent(text)
-        add_note(report, text, percent)
-        if percent is not None and report.status != "done":
-            item.occurrence.percent = percent
-            session.add(item.occurrence)
-        session.add(report)
-    return Outcome(messages=(_recorded(ch, item, report),))
+        add_note(session, report, item.occurrence, text, parse_percent(text))
+    assert report.contact_id is not None
+    asks = indicator_answers.ask_first(
+        session, ch, incoming.chat_id, item, report.contact_id, now=now
+    )
+    return Outcome(messages=(_recorded(ch, item, report), *asks))
 
 
 def _item_for_occurrence(session: Session, contact: Contact, occurrence_id: int) -> OpenItem | None:
@@ -324,8 +396,10 @@ def _item_for_occurrence(session: Session, contact: Contact, occurrence_id: int)
     return item_by_code(session, contact, code) if code else None
 
 
-def _recorded(channel: str, item: OpenItem, report: Report | Recorded) -> OutgoingMessage:
-    """The confirmation of what was recorded."""
+def _recorded(
+    channel: str, item: OpenItem, report: Report | Recorded, given: Given | None = None
+) -> OutgoingMessage:
+    """The confirmation of what was recorded, with the indicator values the reply gave."""
     return message(
         channel,
         "recorded",
@@ -336,6 +410,7 @@ def _recorded(channel: str, item: OpenItem, report: Report | Recorded) -> Outgoi
         percent=report.percent,
         note=report.note,
         evidence=len(report.evidence),
+        values=given.shown() if given else (),
     )
 
 
@@ -346,8 +421,8 @@ def _replied_items(session: Session, incoming: Incoming, contacts: list[Contact]
     rows = session.exec(
         select(Outbox).where(
             Outbox.platform_message_id == incoming.reply_to,
-            Outbox.contact_id.in_([c.id for c in contacts]),  # type: ignore[attr-defined]
-            Outbox.kind != "escalation",
+            col(Outbox.contact_id).in_([c.id for c in contacts]),
+            Outbox.kind != MessageKind.ESCALATION,
         )
     ).all()
     items = []
@@ -356,14 +431,14 @@ def _replied_items(session: Session, incoming: Incoming, contacts: list[Contact]
         item = _item_for_occurrence(session, contact, row.occurrence_id or -1)
         if item is not None and item.occurrence.active and item.task.active:
             items.append(item)
-    return [i for i in items if i.occurrence.status != "done"] or items
+    return [i for i in items if i.occurrence.status != ReportStatus.DONE] or items
 
 
 def _latest_items(session: Session, contacts: list[Contact]) -> list[OpenItem]:
     """The open task of the chat's latest reminder, which a reply without a reference is about."""
     found: list[OpenItem] = []
     for contact in contacts:
-        if contact.role == "contact":
+        if contact.role == Role.CONTACT:
             found.extend(open_items(session, contact, limit=1))
     found.sort(key=lambda i: i.ref.id or 0, reverse=True)
     return found[:1]
@@ -385,20 +460,25 @@ def _free_text(
         return _say(ch, "no_open")
     if len(items) > 1:
         return tasks_view.pick(ch, items)
-    parsed = parse_bare_choice(text) or parse_reply(text)
     item = items[0]
+    assert item.task.id is not None
+    try:  # without its `code=value` part, a reply reads as any (handlers/indicator_answers.py)
+        rest, given = indicator_answers.split_reply(session, item.task.id, text)
+    except LineRefused as exc:
+        return indicator_answers.refused(ch, item.task.key, exc)
+    parsed = parse_bare_choice(rest) or parse_reply(rest)
     if parsed.status is None:
-        buttons = [list(status_buttons(item.ref.code, with_labels=True))]
+        choices = [list(buttons.status_buttons(item.ref.code, with_labels=True))]
         return _say_with(
             ch,
             "unreadable",
-            buttons,
+            choices,
             task_key=item.task.key,
             unit_name=item.unit.name,
             text=text[:200],
             code=item.ref.code,
         )
-    return _apply(session, ch, contacts, item, parsed, now)
+    return _apply(session, incoming, contacts, item, parsed, now, given)
 
 
 def _say_with(
@@ -410,18 +490,20 @@ def _say_with(
 
 def _apply(
     session: Session,
-    channel: str,
+    incoming: Incoming,
     contacts: list[Contact],
     item: OpenItem,
     parsed: ParsedReply,
     now: datetime,
+    given: Given | None = None,
 ) -> Outcome:
-    """Record a parsed reply on an item."""
+    """Record a parsed reply on an item, with its indicator values; ask for those missing."""
     assert parsed.status is not None
+    channel, contact = incoming.channel, _owner(contacts, item)
     try:
         report = record_report(
             session,
-            contact=_owner(contacts, item),
+            contact=contact,
             occurrence=item.occurrence,
             status=parsed.status,
             percent=parsed.percent,
@@ -431,7 +513,14 @@ def _apply(
         )
     except ReportRefused as exc:
         return _say(channel, "refused", reason=str(exc))
-    return Outcome(messages=(_recorded(channel, item, report),))
+    if given is None:
+        return Outcome(messages=(_recorded(channel, item, report),))
+    assert contact.id is not None
+    indicator_answers.save_given(session, given, item, contact.id, now)
+    asks = indicator_answers.ask_first(
+        session, channel, incoming.chat_id, item, contact.id, given=given, now=now
+    )
+    return Outcome(messages=(_recorded(channel, item, report, given), *asks))
 
 
 def _evidence(
@@ -443,7 +532,7 @@ def _evidence(
 ) -> Outcome:
     """Photos and documents attach to the chat's latest report (or the one waiting for a note)."""
     ch = incoming.channel
-    contact_ids = [c.id for c in contacts if c.role == "contact"]
+    contact_ids = [c.id for c in contacts if c.role == Role.CONTACT]
     report = None
     state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
     if state.get("step") == "note":
@@ -451,18 +540,15 @@ def _evidence(
     if report is None and contact_ids:
         report = session.exec(
             select(Report)
-            .where(Report.contact_id.in_(contact_ids))  # type: ignore[attr-defined]
-            .order_by(Report.id.desc())  # type: ignore[union-attr]
+            .where(col(Report.contact_id).in_(contact_ids))
+            .order_by(col(Report.id).desc())
         ).first()
     if report is None:
         return _say(ch, "evidence_no_report")
-    add_evidence(report, incoming.attachments)
-    session.add(report)
+    add_evidence(session, report, incoming.attachments, incoming.text)
     item = None
     for contact in contacts:
         item = item or _item_for_occurrence(session, contact, report.occurrence_id)
-    if incoming.text.strip() and not report.note:
-        report.note = incoming.text.strip()
     return _say(
         ch,
         "evidence_saved",

@@ -1,4 +1,4 @@
-"""Invite codes: random, single use, expiring, stored only as a hash (SPEC §6)."""
+"""Invite codes: random, single use, expiring, stored only as a hash."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from handlers.errors import InvalidRoleError, UnknownUnitError
+from storage.enums import Role
 from storage.models import Invite, Unit
 
-ROLES = ("contact", "head", "coordinator")
+ROLES = tuple(Role)
 INVITE_TTL = timedelta(days=14)
 
 
@@ -22,7 +23,7 @@ class IssuedInvite:
 
     code: str
     unit: Unit
-    role: str
+    role: Role
     expires_at: datetime
 
     def telegram_link(self, bot_username: str) -> str:
@@ -43,7 +44,7 @@ def hash_code(code: str) -> str:
 def create_invite(session: Session, *, unit_code: str, role: str, now: datetime) -> IssuedInvite:
     """Issue a single-use invite for a unit and role."""
     if role not in ROLES:
-        raise InvalidRoleError(f"Vai trò phải là một trong: {', '.join(ROLES)}")
+        raise InvalidRoleError(ROLES)
     unit = session.exec(select(Unit).where(Unit.code == unit_code, Unit.active)).first()
     if unit is None or unit.id is None:
         raise UnknownUnitError(unit_code)
@@ -53,9 +54,9 @@ def create_invite(session: Session, *, unit_code: str, role: str, now: datetime)
         Invite(
             code_hash=hash_code(code),
             unit_id=unit.id,
-            role=role,
+            role=Role(role),
             created_at=now,
             expires_at=expires_at,
         )
     )
-    return IssuedInvite(code=code, unit=unit, role=role, expires_at=expires_at)
+    return IssuedInvite(code=code, unit=unit, role=Role(role), expires_at=expires_at)

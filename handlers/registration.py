@@ -5,25 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from chat.messages import OutgoingMessage
+from chat.texts import message
 from handlers.invites import hash_code
-from handlers.texts import message
 from handlers.types import Incoming
-from plans.messages import OutgoingMessage
+from storage.enums import Role
 from storage.models import Contact, Invite, Unit
 
 ROLE_LABELS = {
-    "contact": "đầu mối báo cáo",
-    "head": "lãnh đạo",
-    "coordinator": "văn phòng điều phối",
+    Role.CONTACT: "đầu mối báo cáo",
+    Role.HEAD: "lãnh đạo",
+    Role.COORDINATOR: "văn phòng điều phối",
 }
 MAX_CODE = 64
 # The redemption itself: of two chats redeeming one code at once, only one changes the row (on
 # PostgreSQL the second waits for the first's commit, then finds used_at set).
 CLAIM = (
     update(Invite)
-    .where(Invite.id == bindparam("invite"), Invite.used_at.is_(None))  # type: ignore[union-attr]
+    .where(col(Invite.id) == bindparam("invite"), col(Invite.used_at).is_(None))
     .values(used_at=bindparam("now"))
 )
 
@@ -39,7 +40,7 @@ def redeem_invite(
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         return message(ch, "invalid_code")
     unit = session.get(Unit, invite.unit_id)
-    if unit is None or not unit.active:
+    if unit is None or unit.id is None or not unit.active:
         return message(ch, "invalid_code")
     if session.connection().execute(CLAIM, {"invite": invite.id, "now": now}).rowcount != 1:
         return message(ch, "invalid_code")  # another chat redeemed it since it was read
@@ -55,7 +56,7 @@ def redeem_invite(
         contact = Contact(
             channel=ch,
             chat_id=incoming.chat_id,
-            unit_id=unit.id,  # type: ignore[arg-type]
+            unit_id=unit.id,
             role=invite.role,
             display_name=incoming.user_name[:120],
             created_at=now,

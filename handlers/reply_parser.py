@@ -6,6 +6,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from plans.status import STATUS_CHOICES
+from storage.enums import ReportStatus
 from storage.queries import REF_ALPHABET, RESERVED_CODES
 
 PERCENT_RE = re.compile(r"(\d{1,3})\s*(?:%|phan tram)")
@@ -42,14 +44,13 @@ DONE_WORDS = (
     "ok xong",
     "da thuc hien xong",
 )
-CHOICES = {"1": "done", "2": "in_progress", "3": "blocked"}
 
 
 @dataclass(frozen=True)
 class ParsedReply:
     """What a reply says: a status (or None when unreadable), a percentage and the note."""
 
-    status: str | None
+    status: ReportStatus | None
     percent: int | None
     note: str
 
@@ -82,23 +83,23 @@ def parse_reply(text: str) -> ParsedReply:
     note = text.strip()
     percent = parse_percent(text)
     if any(_has_word(folded, w) for w in BLOCKED_WORDS):
-        return ParsedReply("blocked", percent, note)
+        return ParsedReply(ReportStatus.BLOCKED, percent, note)
     if any(_has_word(folded, w) for w in NOT_DONE_WORDS):
-        return ParsedReply("in_progress", percent, note)
+        return ParsedReply(ReportStatus.IN_PROGRESS, percent, note)
     if percent == 100:
-        return ParsedReply("done", 100, note)
+        return ParsedReply(ReportStatus.DONE, 100, note)
     if any(_has_word(folded, w) for w in IN_PROGRESS_WORDS) or percent is not None:
-        return ParsedReply("in_progress", percent, note)
+        return ParsedReply(ReportStatus.IN_PROGRESS, percent, note)
     if any(_has_word(folded, w) for w in DONE_WORDS):
-        return ParsedReply("done", None, note)
+        return ParsedReply(ReportStatus.DONE, None, note)
     return ParsedReply(None, percent, note)
 
 
 def parse_choice(choice: str, rest: str) -> ParsedReply:
     """A numbered choice (1 xong, 2 đang làm, 3 khó khăn) followed by an optional note."""
-    status = CHOICES[choice]
+    status = STATUS_CHOICES[choice]
     percent = parse_percent(rest)
-    if status == "done":
+    if status == ReportStatus.DONE:
         percent = 100
     return ParsedReply(status, percent, rest.strip())
 

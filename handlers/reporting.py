@@ -1,4 +1,4 @@
-"""Record a contact's status report on an occurrence, and keep the occurrence's summary in step."""
+"""Where a contact's reply is written (status, note, evidence), the occurrence's summary in step."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from handlers.errors import AlreadyConfirmedError, NotYourUnitError, RetiredOccurrenceError
+from storage.db import table_of
+from storage.enums import ReportStatus, Role
 from storage.models import Assignment, Contact, MessageRef, Occurrence, Report, Task, Unit
 from storage.queries import with_occurrence_context
 
-STATUSES = ("done", "in_progress", "blocked")
-STATUS_LABELS = {
-    "done": "Đã hoàn thành",
-    "in_progress": "Đang thực hiện",
-    "blocked": "Gặp khó khăn",
-}
+# What a reply may say (NONE is only an occurrence's summary before any reply).
+REPLY_STATUSES = (ReportStatus.DONE, ReportStatus.IN_PROGRESS, ReportStatus.BLOCKED)
 NOTE_LIMIT = 2000
-OCCURRENCE = Occurrence.__table__  # type: ignore[attr-defined]
-INSERT_REPORT = insert(Report.__table__)  # type: ignore[attr-defined]
+OCCURRENCE = table_of(Occurrence)
+INSERT_REPORT = insert(table_of(Report))
 SUMMARY = (
     update(OCCURRENCE)
     .where(OCCURRENCE.c.id == bindparam("occurrence"))
@@ -34,10 +33,6 @@ SUMMARY = (
     )
 )
 SUMMARY_DONE = SUMMARY.values(next_reminder_at=None)
-
-
-class ReportRefused(Exception):
-    """A report that may not be recorded (confirmed already, not the caller's unit)."""
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,7 @@ def _ref_items() -> Any:
     """Message references with their occurrence, task and unit (built once)."""
     return with_occurrence_context(
         select(MessageRef, Occurrence, Task, Unit).join(
-            Occurrence, Occurrence.id == MessageRef.occurrence_id
+            Occurrence, col(Occurrence.id) == col(MessageRef.occurrence_id)
         )
     )
 
@@ -67,10 +62,10 @@ def open_items(session: Session, contact: Contact, *, limit: int = 50) -> list[O
         .where(
             MessageRef.contact_id == contact.id,
             Occurrence.active,
-            Occurrence.status != "done",
+            Occurrence.status != ReportStatus.DONE,
             Task.active,
         )
-        .order_by(MessageRef.id.desc())  # type: ignore[union-attr]
+        .order_by(col(MessageRef.id).desc())
         .limit(limit)
     ).all()
     return [OpenItem(*row) for row in rows]
@@ -97,7 +92,7 @@ class Recorded:
     id: int
     occurrence_id: int
     contact_id: int
-    status: str
+    status: ReportStatus
     percent: int | None
     note: str
     evidence: list[str]
@@ -109,7 +104,7 @@ def record_report(
     *,
     contact: Contact,
     occurrence: Occurrence,
-    status: str,
+    status: ReportStatus,
     percent: int | None,
     note: str,
     now: datetime,
@@ -119,46 +114,46 @@ def record_report(
 
     `owner_unit_id` is the occurrence's unit when the caller loaded it already.
     """
-    if status not in STATUSES:
+    if status not in REPLY_STATUSES:
         raise ValueError(f"unknown status {status!r}")
     if owner_unit_id is None:
         assignment = session.get(Assignment, occurrence.assignment_id)
         owner_unit_id = assignment.unit_id if assignment is not None else None
-    if owner_unit_id != contact.unit_id or contact.role != "contact":
-        raise ReportRefused("Bạn chỉ báo cáo được cho nhiệm vụ của đơn vị mình.")
+    if owner_unit_id != contact.unit_id or contact.role != Role.CONTACT:
+        raise NotYourUnitError()
     if occurrence.confirmed_at is not None:
-        raise ReportRefused("Báo cáo này đã được xác nhận, không sửa được nữa.")
+        raise AlreadyConfirmedError()
     if not occurrence.active:  # retired by a re-import of its plan (plans/importer.py)
-        raise ReportRefused(
-            "Kỳ hạn này không còn được theo dõi vì kế hoạch đã thay đổi; "
-            "hãy báo cáo theo nhắc việc mới."
-        )
-    if status == "done":
+        raise RetiredOccurrenceError()
+    assert occurrence.id is not None and contact.id is not None
+    done = status == ReportStatus.DONE
+    if done:
         percent = 100
-    values = {
+    values: dict[str, Any] = {
         "occurrence_id": occurrence.id,
         "contact_id": contact.id,
         "status": status,
         "percent": percent,
-        "note": note.strip()[:NOTE_LIMIT],
+        "note": _note(note),
         "evidence": [],
         "created_at": now,
     }
     # A Core insert: replies are the hot path, and building an ORM object costs more here than
     # the statement itself. The caller gets the stored values back.
-    inserted = session.execute(INSERT_REPORT, values)
-    report = Recorded(id=inserted.inserted_primary_key[0], **values)  # type: ignore[arg-type]
+    key = session.connection().execute(INSERT_REPORT, values).inserted_primary_key
+    assert key is not None  # a single-row insert always has one
+    report = Recorded(id=key[0], **values)
     summary: dict[str, Any] = {
         "status": status,
         "percent": percent,
         "reported_at": now,
-        "done_at": now if status == "done" else None,
+        "done_at": now if done else None,
     }
     # One Core statement as well, and the loaded occurrence kept in step without a flush.
     session.connection().execute(
-        SUMMARY_DONE if status == "done" else SUMMARY, {**summary, "occurrence": occurrence.id}
+        SUMMARY_DONE if done else SUMMARY, {**summary, "occurrence": occurrence.id}
     )
-    if status == "done":
+    if done:
         summary["next_reminder_at"] = None  # a done occurrence is never reminded again
     for name, value in summary.items():
         set_committed_value(occurrence, name, value)
@@ -168,17 +163,30 @@ def record_report(
 def latest_report(session: Session, occurrence_id: int) -> Report | None:
     """The newest report of an occurrence."""
     return session.exec(
-        select(Report).where(Report.occurrence_id == occurrence_id).order_by(Report.id.desc())  # type: ignore[union-attr]
+        select(Report).where(Report.occurrence_id == occurrence_id).order_by(col(Report.id).desc())
     ).first()
 
 
-def add_note(report: Report, note: str, percent: int | None) -> None:
-    """Complete a report with the note asked for after a button."""
-    report.note = note.strip()[:NOTE_LIMIT]
-    if percent is not None and report.status != "done":
+def add_note(
+    session: Session, report: Report, occurrence: Occurrence, note: str, percent: int | None
+) -> None:
+    """Add the note asked for after a button; a percentage in it updates report and occurrence."""
+    report.note = _note(note)
+    if percent is not None and report.status != ReportStatus.DONE:
         report.percent = percent
+        occurrence.percent = percent
+        session.add(occurrence)
+    session.add(report)
 
 
-def add_evidence(report: Report, file_ids: tuple[str, ...]) -> None:
-    """Attach photos or documents to a report."""
+def add_evidence(session: Session, report: Report, file_ids: tuple[str, ...], caption: str) -> None:
+    """Attach photos or documents to a report; their caption is its note when it has none."""
     report.evidence = [*report.evidence, *file_ids]
+    if caption.strip() and not report.note:
+        report.note = _note(caption)
+    session.add(report)
+
+
+def _note(text: str) -> str:
+    """A note as it is stored: trimmed, and cut to NOTE_LIMIT characters."""
+    return text.strip()[:NOTE_LIMIT]

@@ -9,12 +9,13 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session
 
+from storage.db import table_of
 from storage.models import ChatState
 
 # How long a step waits for its answer (bot/settings.py: DONDOC_PENDING_MINUTES): after that,
 # what the chat sends is read as fresh text, not as the note or reason asked for long ago.
 PENDING_TTL = timedelta(minutes=30)
-STATE = ChatState.__table__  # type: ignore[attr-defined]
+STATE = table_of(ChatState)
 CLEAR = delete(STATE).where(
     STATE.c.channel == bindparam("channel"), STATE.c.chat_id == bindparam("chat_id")
 )

@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from chat.buttons import DrillDown, plan_button, unit_button
+from chat.messages import Button, OutgoingMessage
+from chat.texts import HTML_CHANNELS, message, to_plain
 from handlers.confirmations import coordinated_plan_ids
-from handlers.texts import HTML_CHANNELS, message, to_plain
 from handlers.types import Outcome
 from plans.clock import local_date
-from plans.digest import build_status_text
-from plans.messages import Button, OutgoingMessage
-from plans.report import ReportError, StatusScope, StatusView, build_status
+from reports.chat_text import build_status_text
+from reports.model import ReportError, StatusScope, StatusView, build_status
+from storage.enums import Role
 from storage.models import Contact, Plan, Unit
 
-DRILL_RE = re.compile(r"^st:(p|u):(\d{1,12})(?::(\d{1,12}))?$")
 MAX_BUTTONS = 8
+LEADERS = (Role.HEAD, Role.COORDINATOR)
 
 
 def scope_of(session: Session, contacts: list[Contact]) -> StatusScope:
     """What the caller may see: a head's unit and all below it; a coordinator's own plans."""
-    unit_ids = [c.unit_id for c in contacts if c.role == "head"]
-    codes = session.exec(select(Unit.code).where(Unit.id.in_(unit_ids))).all()  # type: ignore[union-attr]
+    unit_ids = [c.unit_id for c in contacts if c.role == Role.HEAD]
+    codes = session.exec(select(Unit.code).where(col(Unit.id).in_(unit_ids))).all()
     return StatusScope(frozenset(codes), frozenset(coordinated_plan_ids(session, contacts)))
 
 
@@ -31,7 +32,7 @@ def status(
     session: Session, channel: str, contacts: list[Contact], args: list[str], *, now: datetime
 ) -> Outcome:
     """`/status [plan] [unit|task]`."""
-    if not any(c.role in ("head", "coordinator") for c in contacts):
+    if not any(c.role in LEADERS for c in contacts):
         return Outcome(messages=(message(channel, "not_allowed"),))
     plan_codes = {p.upper(): p for p in session.exec(select(Plan.code)).all()}
     unit_codes = set(session.exec(select(Unit.code)).all())
@@ -51,15 +52,14 @@ def status(
 
 
 def drill_down(
-    session: Session, channel: str, contacts: list[Contact], data: str, *, now: datetime
+    session: Session, channel: str, contacts: list[Contact], drill: DrillDown, *, now: datetime
 ) -> Outcome:
     """A drill-down button: re-checked against the caller's scope."""
-    match = DRILL_RE.match(data)
-    if match is None or not any(c.role in ("head", "coordinator") for c in contacts):
+    if not any(c.role in LEADERS for c in contacts):
         return Outcome(messages=(message(channel, "stale_button"),), popup="Nút không hợp lệ.")
-    plan = session.get(Plan, int(match.group(2)))
-    unit = session.get(Unit, int(match.group(3))) if match.group(3) else None
-    if plan is None or (match.group(1) == "u" and unit is None):
+    plan = session.get(Plan, drill.plan_id)
+    unit = session.get(Unit, drill.unit_id) if drill.unit_id is not None else None
+    if plan is None or (drill.unit_id is not None and unit is None):
         return Outcome(messages=(message(channel, "stale_button"),), popup="Nút không hợp lệ.")
     return _answer(session, channel, contacts, now, plan.code, unit.code if unit else None, None)
 
@@ -82,6 +82,7 @@ def _answer(
             unit_code=unit_code,
             task_key=task_key,
             scope=scope_of(session, contacts),
+            now=now,
         )
     except ReportError as exc:
         return Outcome(messages=(message(channel, "refused", reason=str(exc)),), popup=str(exc))
@@ -98,12 +99,11 @@ def _buttons(view: StatusView, channel: str) -> tuple[tuple[Button, ...], ...]:
         return ()
     if view.plan is None:
         return tuple(
-            (Button(f"📋 {line.plan.code}", f"st:p:{line.plan.id}"),)
-            for line in view.plans[:MAX_BUTTONS]
+            (plan_button(line.plan.id, line.plan.code),) for line in view.plans[:MAX_BUTTONS]
         )
     if view.unit is None:
         return tuple(
-            (Button(f"🏫 {line.unit.name[:40]}", f"st:u:{view.plan.id}:{line.unit.id}"),)
+            (unit_button(view.plan.id, line.unit.id, line.unit.name),)
             for line in view.units[:MAX_BUTTONS]
         )
     return ()

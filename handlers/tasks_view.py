@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from handlers.reporting import STATUS_LABELS, OpenItem
-from handlers.texts import message
+from chat.buttons import status_buttons
+from chat.messages import Button
+from chat.texts import message
+from handlers.reporting import OpenItem
 from handlers.types import Outcome
 from plans.clock import local_date
-from plans.messages import Button
-from plans.reminder_text import status_buttons
+from plans.status import STATUS_LABELS
+from storage.enums import AssignmentRole, ReportStatus, Role
 from storage.models import Assignment, Contact, Occurrence, Plan, Task, Unit
 from storage.queries import ensure_ref_code, with_occurrence_context
 
@@ -31,6 +33,7 @@ class ListedTask:
     unit_name: str
     due_label: str
     status_label: str
+    partner: bool = False  # the unit takes part ("phối hợp"); without a code it does not report
 
 
 def current_occurrences(
@@ -40,13 +43,13 @@ def current_occurrences(
     rows = session.exec(
         with_occurrence_context(select(Occurrence, Task, Plan, Unit))
         .where(Assignment.unit_id == unit_id, Assignment.active, Occurrence.active, Task.active)
-        .where(Task.due_kind.in_(("dated", "ongoing")))  # type: ignore[attr-defined]
-        .order_by(Occurrence.due_date, Task.position)  # type: ignore[arg-type]
+        .where(col(Task.due_kind).in_(("dated", "ongoing")))
+        .order_by(col(Occurrence.due_date), col(Task.position))
     ).all()
     chosen: list[tuple[Occurrence, Task, Plan, Unit]] = []
     upcoming_seen: set[int] = set()
     for occurrence, task, plan, unit in rows:
-        closed = occurrence.status == "done" and (
+        closed = occurrence.status == ReportStatus.DONE and (
             not include_done or occurrence.confirmed_at is not None
         )
         due = occurrence.due_date
@@ -68,22 +71,26 @@ def task_list(
     lines: list[ListedTask] = []
     buttons: list[list[Button]] = []
     for contact in contacts:
-        if contact.role != "contact":
+        if contact.role != Role.CONTACT or contact.id is None:
             continue
         rows = current_occurrences(
             session, contact.unit_id, today_iso=today.isoformat(), include_done=include_done
         )
+        partners = _partner_assignments(session, contact.unit_id)
         for occurrence, task, plan, unit in rows:
+            assert occurrence.id is not None
+            partner = occurrence.assignment_id in partners
+            if partner and not task.partners_report:  # shown, marked; nothing to report
+                if not include_done:
+                    lines.append(_listed("", occurrence, task, plan, unit, today, partner=True))
+                continue
             code = ensure_ref_code(
-                session=session,
-                contact_id=contact.id,  # type: ignore[arg-type]
-                occurrence_id=occurrence.id,  # type: ignore[arg-type]
-                now=now,
+                session=session, contact_id=contact.id, occurrence_id=occurrence.id, now=now
             )
-            lines.append(_listed(code, occurrence, task, plan, unit, today))
+            lines.append(_listed(code, occurrence, task, plan, unit, today, partner=partner))
             buttons.append(list(status_buttons(code, with_labels=False)))
     if not lines:
-        if not any(c.role == "contact" for c in contacts):
+        if not any(c.role == Role.CONTACT for c in contacts):
             return Outcome(messages=(message(channel, "not_allowed"),))
         return Outcome(messages=(message(channel, "no_open"),))
     shown = lines[:LIST_LIMIT]
@@ -99,8 +106,27 @@ def task_list(
     return Outcome(messages=(msg,))
 
 
+def _partner_assignments(session: Session, unit_id: int) -> set[int]:
+    """The ids of the unit's assignments in which it is a partner ("phối hợp")."""
+    found = session.exec(
+        select(col(Assignment.id)).where(
+            Assignment.unit_id == unit_id,
+            Assignment.active,
+            Assignment.role == AssignmentRole.PARTNER,
+        )
+    )
+    return {assignment_id for assignment_id in found if assignment_id is not None}
+
+
 def _listed(
-    code: str, occurrence: Occurrence, task: Task, plan: Plan, unit: Unit, today: date
+    code: str,
+    occurrence: Occurrence,
+    task: Task,
+    plan: Plan,
+    unit: Unit,
+    today: date,
+    *,
+    partner: bool = False,
 ) -> ListedTask:
     """One line of the list."""
     due = occurrence.due_date
@@ -112,8 +138,8 @@ def _listed(
             f"còn {days} ngày" if days > 0 else "hôm nay" if days == 0 else f"quá hạn {-days} ngày"
         )
         due_label = f"hạn {due:%d/%m/%Y} ({when})"
-    status = STATUS_LABELS.get(occurrence.status, "chưa báo cáo")
-    if occurrence.status == "in_progress" and occurrence.percent is not None:
+    status = STATUS_LABELS[occurrence.status]
+    if occurrence.status == ReportStatus.IN_PROGRESS and occurrence.percent is not None:
         status = f"{status} {occurrence.percent}%"
     title = task.title if len(task.title) <= TITLE_LIMIT else task.title[: TITLE_LIMIT - 1] + "…"
     return ListedTask(
@@ -123,7 +149,8 @@ def _listed(
         title=title,
         unit_name=unit.name,
         due_label=due_label,
-        status_label=status,
+        status_label=status if code else "",
+        partner=partner,
     )
 
 

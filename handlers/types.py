@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chat.messages import OutgoingMessage
 from plans.characters import storable
-from plans.messages import OutgoingMessage
 
 MAX_INCOMING_TEXT = 4096
 

@@ -1,4 +1,4 @@
-"""Deadline expressions (SPEC §4): Vietnamese due phrases read into due-date rules.
+"""Deadline expressions: Vietnamese due phrases read into due-date rules.
 
 Reading goes in four steps. plans/deadline_text.py rewrites the text into one spelling (an aside
 in parentheses is tried kept, then dropped). The text is cut into parts at ";" and, where every
@@ -270,7 +270,7 @@ def _range(first: int, last: int, first_year: str | None, year: str | None) -> _
 def _months(g: dict[str, str | None], ctx: _Context) -> _Anchor:
     """Months ("tháng 12/2024", "12/2024", "tháng 9-10/2025") to the end of the last one."""
     last = _month(g["m"] or "")
-    first = _month(g["m0"]) if g.get("m0") else last
+    first = _month(m0) if (m0 := g.get("m0")) else last
     return _range(first, last, g.get("y0"), g["y"])
 
 
@@ -503,8 +503,8 @@ def _take_bounds(text: str, step: _Step | None, ctx: _Context) -> tuple[_Bounds,
     # "đến năm 2030" alone means every year to 2030; "đến tháng 6/2027" alone is a deadline.
     yearly = until is not None and not until["anchor"].startswith(("tháng", "quý"))
     if until and (yearly or step is not None or _cut(text, until)):
-        last = _span_days(_find_anchor(until["anchor"], ctx)[1])[1]
-        bounds = replace(bounds, last=last, recurring=bounds.recurring or yearly)
+        end = _span_days(_find_anchor(until["anchor"], ctx)[1])[1]
+        bounds = replace(bounds, last=end, recurring=bounds.recurring or yearly)
         text = _cut(text, until)
     return bounds, text
 
@@ -585,7 +585,7 @@ def _recurring(
         # "tháng 11/2025 hằng năm": every year, starting with the year written.
         first = max(first or date.min, date(anchor.year - anchor.lead, 1, 1))
     if anchor is None and not before and step == "week":
-        return (Weekly(4, first, last),)  # "hằng tuần" alone: every Friday (SPEC §4)
+        return (Weekly(4, first, last),)  # "hằng tuần" alone: every Friday ("thứ Sáu hằng tuần")
     if anchor is None and not before and isinstance(step, int):
         return (Monthly(tuple(range(step, 13, step)), None, 0, first, last),)
     if isinstance(anchor, _Span) and step == 12:
@@ -620,10 +620,10 @@ def _one_time(anchor: _Anchor, before: bool, ctx: _Context) -> date:
         return _tet_due(anchor.year, before, ctx)
     rules = _recurring(anchor, before, _natural_step(anchor), _Bounds(), ctx)
     horizon = date(ctx.issued.year + 2, 12, 31)
-    due = min((day for rule in rules for day in rule.dates(ctx.issued, horizon)), default=None)
-    if due is None:  # only a Tết break can be missing: the others come from the year itself
+    soonest = min((day for rule in rules for day in rule.dates(ctx.issued, horizon)), default=None)
+    if soonest is None:  # only a Tết break can be missing: the others come from the year itself
         raise DeadlineError("", "lịch nghỉ Tết sau ngày ban hành chưa có trong holidays.yaml")
-    return due
+    return soonest
 
 
 def _schedule_rules(schedule: _Schedule, ctx: _Context) -> tuple[Rule, ...]:

@@ -31,15 +31,18 @@ class DeadlineError(DondocError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One validation problem, located by file, line and field."""
+    """One validation problem, located by file, line (and column, where known) and field."""
 
     file: str
     line: int | None
     field: str
     message: str
+    column: int | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.line and self.column:
+            where = f"{where}:{self.column}"
         return f"{where}: {self.field}: {self.message}"
 
 

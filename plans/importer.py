@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,22 +17,27 @@ from sqlmodel import Session, SQLModel, delete, select
 from plans.calendar import Calendar, default_calendar
 from plans.clock import local_date
 from plans.deadline import Deadline, parse_deadline
+from plans.errors import DondocError, UnknownUnitError
+from plans.indicator_store import save_specs
 from plans.plan_file import Directory, PlanSpec, TaskSpec, load_plan_file
-from plans.policy import ReminderPolicy, next_step_after
-from plans.units_file import UnitsFile
+from plans.policy import ReminderPolicy, first_look_at
+from plans.units_file import UnitsFile, UnitSpec
 from storage.db import insert_ignore, is_sqlite, read_session, session_scope
+from storage.enums import AssignmentRole, ReportStatus
 from storage.models import (
     Assignment,
     GroupMember,
     Occurrence,
     Plan,
     Task,
+    TaskIndicator,
     Unit,
     UnitGroup,
 )
 from storage.queries import group_members, plan_by_code, units_by_code
 
 ONCE = "once"
+UNDATED = "undated"  # the deadline kind of a task the plan gives no date (plans/deadline.py)
 BATCH_ROWS = 2_000  # rows per write transaction while a new plan is invisible
 # SQLite has one write lock, and a waiting writer's busy handler polls it with growing sleeps
 # (up to 100 ms): a writer that takes it again at once starves a reply waiting for it. After
@@ -40,6 +45,14 @@ BATCH_ROWS = 2_000  # rows per write transaction while a new plan is invisible
 YIELD_RATIO = 0.5
 Progress = Callable[[int], None]
 Wanted = dict[str, tuple[date | None, datetime | None]]  # period → (due date, first reminder)
+
+
+class UnitChangeError(DondocError):
+    """A unit change that cannot be made (a unit retired already, a successor not active)."""
+
+
+class TaskDueError(DondocError):
+    """A date given to a task that cannot take it; nothing is changed."""
 
 
 @dataclass
@@ -50,42 +63,64 @@ class ImportSummary:
     updated: int = 0
     deactivated: int = 0
     occurrences: int = 0
+    missing: list[str] = field(default_factory=list)  # active units a units file leaves out
+    retired: list[str] = field(default_factory=list)  # units this import retired
 
     @property
     def changed(self) -> bool:
         """Whether anything was written."""
-        return bool(self.created or self.updated or self.deactivated or self.occurrences)
+        counts = (self.created, self.updated, self.deactivated, self.occurrences)
+        return any(counts) or bool(self.retired)
+
+    def add(self, other: ImportSummary) -> None:
+        """Count another summary's changes in this one."""
+        self.created += other.created
+        self.updated += other.updated
+        self.deactivated += other.deactivated
+        self.occurrences += other.occurrences
 
 
-def import_units(session: Session, units_file: UnitsFile) -> ImportSummary:
-    """Create or update units and groups in place; nothing is ever deleted."""
+def import_units(
+    session: Session,
+    units_file: UnitsFile,
+    *,
+    now: datetime,
+    retire_missing: bool = False,
+    calendar: Calendar | None = None,
+) -> ImportSummary:
+    """Create or update units and groups in place; nothing is ever deleted.
+
+    A unit the file marks `active: false` is retired (`retire_unit`); stored units the file
+    leaves out are listed in `missing` and retired only with `retire_missing`. Group changes
+    reach the shown plans at once (`sync_assignments`).
+    """
     summary = ImportSummary()
     existing = units_by_code(session=session)
-    groups = {g.code: g for g in session.exec(select(UnitGroup))}
-    wanted_groups = dict(units_file.groups)
-    for spec in units_file.units:
-        for code in spec.groups:
-            wanted_groups.setdefault(code, groups[code].name if code in groups else "")
-    for code, name in wanted_groups.items():
-        group = groups.get(code)
-        if group is None:
-            session.add(UnitGroup(code=code, name=name))
-        elif name and group.name != name:
-            group.name = name
+    _import_groups(session, units_file)
+    retiring: list[UnitSpec] = []
     for spec in units_file.units:
         unit = existing.get(spec.code)
-        values = {
+        values: dict[str, Any] = {
             "name": spec.name,
             "parent_code": spec.parent,
             "aliases": list(spec.aliases),
-            "active": True,
+            "abbreviation": spec.abbreviation,
+            "signer": spec.signer,
+            "party": spec.party,
+            "merged_into": spec.merged_into,
         }
         if unit is None:
-            unit = Unit(code=spec.code, **values)
+            retired_on = None if spec.active else local_date(now)
+            unit = Unit(code=spec.code, active=spec.active, retired_on=retired_on, **values)
             session.add(unit)
             summary.created += 1
-        elif _assign(unit, values):
-            summary.updated += 1
+        else:
+            if spec.active:
+                values |= {"active": True, "retired_on": None}
+            elif unit.active:
+                retiring.append(spec)  # once every unit is in: its successor may be new
+            if _assign(unit, values):
+                summary.updated += 1
         session.flush()
         assert unit.id is not None
         current = set(
@@ -94,7 +129,127 @@ def import_units(session: Session, units_file: UnitsFile) -> ImportSummary:
         if current != set(spec.groups):
             session.exec(delete(GroupMember).where(GroupMember.unit_id == unit.id))
             session.add_all(GroupMember(group_code=g, unit_id=unit.id) for g in spec.groups)
+    listed = {spec.code for spec in units_file.units}
+    summary.missing = sorted(c for c, u in existing.items() if u.active and c not in listed)
+    leaving = [(spec.code, spec.merged_into) for spec in retiring]
+    if retire_missing:
+        leaving += [(code, None) for code in summary.missing]
+    for code, into in leaving:
+        retire_unit(session, code, into=into, now=now)
+        summary.retired.append(code)
+    summary.add(sync_assignments(session, now=now, calendar=calendar))
     return summary
+
+
+def _import_groups(session: Session, units_file: UnitsFile) -> None:
+    """Create or update the groups the file describes or its units name."""
+    groups = {g.code: g for g in session.exec(select(UnitGroup))}
+    wanted = {g.code: (g.name, list(g.aliases)) for g in units_file.group_specs}
+    for spec in units_file.units:
+        for code in spec.groups:
+            stored = groups.get(code)
+            wanted.setdefault(code, (stored.name, stored.aliases) if stored else ("", []))
+    for code, (name, aliases) in wanted.items():
+        group = groups.get(code)
+        if group is None:
+            session.add(UnitGroup(code=code, name=name, aliases=aliases))
+        else:
+            _assign(group, {"name": name or group.name, "aliases": aliases})
+
+
+def retire_unit(session: Session, code: str, *, into: str | None, now: datetime) -> int:
+    """Retire a unit: it gets no more reminders, and its open work moves to `into` or closes.
+
+    What it did stays its own, so reports dated before today are unchanged. Each open
+    occurrence ends today; the successor takes it over from today ("tiếp nhận từ …"), or with
+    no successor it closes as "đơn vị đã giải thể" and leaves the percentages. The unit's
+    contacts are told once by the tick (scheduler/notices.py). Returns the occurrences ended.
+    """
+    units = units_by_code(session=session)
+    unit = units.get(code)
+    if unit is None or unit.id is None:
+        raise UnknownUnitError(code)
+    if not unit.active:
+        raise UnitChangeError(f"Đơn vị {code} đã ngừng hoạt động từ trước.")
+    successor = units.get(into) if into else None
+    if into and successor is None:
+        raise UnknownUnitError(into)
+    if successor is not None and (successor.code == code or not successor.active):
+        raise UnitChangeError(f"Đơn vị tiếp nhận {into} phải là một đơn vị khác còn hoạt động.")
+    today = local_date(now)
+    _assign(unit, {"active": False, "merged_into": into, "retired_on": today})
+    ended = 0
+    assignments = session.exec(
+        select(Assignment).where(Assignment.unit_id == unit.id, Assignment.active)
+    ).all()
+    for assignment in assignments:
+        _assign(assignment, {"active": False, "ended_on": today})
+        rows = session.exec(
+            select(Occurrence).where(
+                Occurrence.assignment_id == assignment.id,
+                Occurrence.active,
+                Occurrence.status != ReportStatus.DONE,
+            )
+        ).all()
+        for row in rows:
+            _assign(row, {"active": False, "until": today, "next_reminder_at": None})
+        if successor is not None:
+            _take_over(session, assignment, rows, successor, now=now)
+        ended += len(rows)
+    session.flush()
+    return ended
+
+
+def _take_over(
+    session: Session,
+    assignment: Assignment,
+    rows: Sequence[Occurrence],
+    successor: Unit,
+    *,
+    now: datetime,
+) -> None:
+    """Give a successor a retired unit's open occurrences of one task, from today."""
+    today = local_date(now)
+    target = session.exec(
+        select(Assignment).where(
+            Assignment.task_id == assignment.task_id, Assignment.unit_id == successor.id
+        )
+    ).first()
+    if target is None:
+        assert successor.id is not None
+        target = Assignment(
+            task_id=assignment.task_id,
+            unit_id=successor.id,
+            role=assignment.role,
+            starts_on=today,
+        )
+        session.add(target)
+        session.flush()
+    else:
+        _assign(target, {"active": True, "ended_on": None})
+        if assignment.role == AssignmentRole.OWNER:
+            target.role = AssignmentRole.OWNER
+    assert target.id is not None
+    have = {
+        o.period: o
+        for o in session.exec(select(Occurrence).where(Occurrence.assignment_id == target.id))
+    }
+    for row in rows:
+        found = have.get(row.period)
+        if found is not None and found.active:
+            continue  # the successor has this period of its own already
+        values = {
+            "due_date": row.due_date,
+            "active": True,
+            "since": today,
+            "until": None,
+            "taken_from_id": assignment.unit_id,
+            "next_reminder_at": now,  # the tick works out which step is due (plans/policy.py)
+        }
+        if found is None:
+            session.add(Occurrence(assignment_id=target.id, period=row.period, **values))
+        else:
+            _assign(found, values)
 
 
 def _assign(row: Any, values: dict[str, Any]) -> bool:
@@ -106,19 +261,82 @@ def _assign(row: Any, values: dict[str, Any]) -> bool:
 
 
 def directory_from_db(session: Session) -> Directory:
-    """The units directory a plan is validated against."""
+    """The units directory a plan is validated against: retired units lead to their successor."""
     units = units_by_code(session=session)
-    aliases: dict[str, str] = {}
-    for unit in units.values():
-        if unit.active:
-            for name in (unit.name, *unit.aliases):
-                aliases.setdefault(name.casefold().strip(), unit.code)
+    names = {code: (unit.name, *unit.aliases) for code, unit in units.items()}
+    for group in session.exec(select(UnitGroup)):
+        names[group.code] = (group.name, *group.aliases)
     members = group_members(session=session)
     return Directory(
         units=frozenset(c for c, u in units.items() if u.active),
         groups={code: tuple(codes) for code, codes in members.items()},
-        aliases=aliases,
+        names=names,
+        retired={c: u.merged_into for c, u in units.items() if not u.active},
     )
+
+
+def _stored_units(
+    session: Session,
+) -> tuple[Directory, dict[str, int], dict[int, tuple[int, date]]]:
+    """The directory, unit ids by code, and each retired unit's heir (`_Scope.heirs`)."""
+    units = units_by_code(session=session)
+    directory = directory_from_db(session)
+    ids = {code: unit.id for code, unit in units.items() if unit.id is not None}
+    heirs: dict[int, tuple[int, date]] = {}
+    for code, unit in units.items():
+        heir = directory.successor(code) if not unit.active else None
+        if heir is not None and unit.retired_on is not None:
+            heirs[ids[code]] = (ids[heir], unit.retired_on)
+    return directory, ids, heirs
+
+
+def _current_units(directory: Directory, code: str) -> tuple[str, ...]:
+    """The active units a stored owner or partner code stands for now."""
+    if code in directory.groups:
+        return directory.groups[code]
+    if code in directory.units:
+        return (code,)
+    successor = directory.successor(code)
+    return (successor,) if successor else ()
+
+
+def sync_assignments(
+    session: Session, *, now: datetime, calendar: Calendar | None = None
+) -> ImportSummary:
+    """Bring every shown plan's assignments in line with the stored units and groups.
+
+    A unit that joined a group is assigned the group's tasks due from today on, never a deadline
+    already past; one that left (or retired) is no longer reminded and keeps its history.
+    """
+    calendar = calendar or default_calendar()
+    session.flush()
+    directory, unit_ids, heirs = _stored_units(session)
+    writer = _Writer(session.get_bind(), size=BATCH_ROWS)  # type: ignore[arg-type]
+    writer.session = session
+    summary = ImportSummary()
+    for plan in session.exec(select(Plan).where(Plan.visible)).all():
+        assert plan.id is not None
+        scope = _Scope(
+            directory=directory,
+            unit_ids=unit_ids,
+            horizon=plan.horizon or horizon_for(now, plan.issued, plan.until),
+            now=now,
+            policy=ReminderPolicy.from_mapping(plan.reminders),
+            calendar=calendar,
+            heirs=heirs,
+        )
+        tasks = session.exec(select(Task).where(Task.plan_id == plan.id, Task.active)).all()
+        for task in tasks:
+            assert task.id is not None
+            deadline = parse_deadline(task.due_text, issued=plan.issued, calendar=calendar)
+            state = _read_task(session, task.id)
+            units = scope.with_heirs(
+                scope.units(task.owners or [task.owner_code], task.partners), state
+            )
+            wanted = scope.wanted(deadline)
+            changes = _changes(state, units, wanted, today=scope.today, new_from=scope.today)
+            _write(writer, task.id, changes, summary)
+    return summary
 
 
 def load_and_import_plan(
@@ -140,10 +358,11 @@ def load_and_import_plan(
     return spec, summary
 
 
-def horizon_for(now: datetime, issued: date) -> date:
-    """Recurring occurrences are expanded to the end of the year after now (or after issued)."""
+def horizon_for(now: datetime, issued: date, until: date | None = None) -> date:
+    """Recurring occurrences are expanded to the end of the year after now (or after issued),
+    never past the plan's end (`until`)."""
     year = max(local_date(now).year, issued.year) + 1
-    return date(year, 12, 31)
+    return min(date(year, 12, 31), until or date.max)
 
 
 def import_plan(
@@ -166,13 +385,18 @@ def import_plan(
     """
     with read_session(engine) as session:
         plan = plan_by_code(session=session, code=spec.code)
+        directory, unit_ids, heirs = _stored_units(session)
         scope = _Scope(
-            directory=directory_from_db(session),
-            unit_ids={c: u.id for c, u in units_by_code(session=session).items() if u.id},
-            horizon=max(horizon_for(now, spec.issued), (plan and plan.horizon) or date.min),
+            directory=directory,
+            unit_ids=unit_ids,
+            horizon=min(
+                max(horizon_for(now, spec.issued), (plan and plan.horizon) or date.min),
+                spec.until or date.max,
+            ),
             now=now,
             policy=spec.policy,
             calendar=calendar or default_calendar(),
+            heirs=heirs,
         )
     writer = _Writer(engine, size=batch_rows, progress=progress)
     if plan is not None and plan.visible:
@@ -191,10 +415,54 @@ class _Scope:
     now: datetime
     policy: ReminderPolicy
     calendar: Calendar
+    # retired unit id → (the id of the active unit that took over its work, the day it retired)
+    heirs: dict[int, tuple[int, date]] = field(default_factory=dict)
 
-    def owners(self, task: TaskSpec) -> list[int]:
-        """The ids of the units owning a task (a group: each member unit)."""
-        return [self.unit_ids[code] for code in self.directory.members(task.owner)]
+    @property
+    def today(self) -> date:
+        """The local day of the import."""
+        return local_date(self.now)
+
+    def units(self, owners: Sequence[str], partners: Sequence[str]) -> dict[int, AssignmentRole]:
+        """The ids of the units a task assigns (a group: each member), with how each takes part.
+
+        Every owner ("chủ trì") is assigned, a unit named both ways leads; partners ("phối
+        hợp") are assigned too: the tick tells them once, and they report only if asked.
+        """
+        roles: dict[int, AssignmentRole] = {}
+        for role, codes in ((AssignmentRole.PARTNER, partners), (AssignmentRole.OWNER, owners)):
+            for code in codes:
+                for unit in _current_units(self.directory, code):
+                    roles[self.unit_ids[unit]] = role
+        return roles
+
+    def of_spec(self, spec: TaskSpec) -> dict[int, AssignmentRole]:
+        """The units a task of the file assigns."""
+        return self.units(spec.owners, spec.partners)
+
+    def with_heirs(
+        self, units: dict[int, AssignmentRole], state: _TaskState
+    ) -> dict[int, AssignmentRole]:
+        """`units`, and the successor of every unit whose part in the task ended when it
+        retired: it carries that part on, whether or not it belongs to the task's groups."""
+        found = dict(units)
+        for unit_id, held in state.assignments.items():
+            if unit_id not in self.heirs or held.ended_on is None:
+                continue
+            heir, retired_on = self.heirs[unit_id]
+            if held.ended_on >= retired_on and (
+                heir not in found or held.role == AssignmentRole.OWNER
+            ):
+                found[heir] = held.role
+        return found
+
+    def due(self, spec: TaskSpec, override: str | None) -> tuple[TaskSpec, str | None]:
+        """The task with its deadline: the file's, or while the file gives none, the date a
+        coordinator gave it (`set_task_due`), which is then kept."""
+        if not override or spec.deadline.kind != UNDATED:
+            return spec, None
+        deadline = parse_deadline(override, issued=spec.deadline.issued, calendar=self.calendar)
+        return replace(spec, deadline=deadline, due_text=deadline.text.strip()), override
 
     def wanted(self, deadline: Deadline) -> Wanted:
         """The occurrences a deadline asks for up to the horizon."""
@@ -213,21 +481,30 @@ def _plan_values(spec: PlanSpec) -> dict[str, Any]:
         "coordinator_code": spec.coordinator,
         "reminders": spec.reminders,
         "source": str(spec.path),
+        "until": spec.until,
+        "implements": spec.implements,
+        "issued_note": spec.issued_note,
     }
 
 
 def _update_visible(writer: _Writer, spec: PlanSpec, plan_id: int, scope: _Scope) -> ImportSummary:
     """Work out a shown plan's changes from a read, then write them in one transaction."""
-    work: list[tuple[TaskSpec | None, int | None, _Changes]] = []
+    work: list[tuple[TaskSpec | None, int | None, str | None, _Changes]] = []
     with read_session(writer.engine) as session:
         stored = _task_ids(session, plan_id)
         for task_spec in spec.tasks:
-            task_id = stored.pop(task_spec.key, None)
+            task_id, override = stored.pop(task_spec.key, (None, None))
+            task_spec, override = scope.due(task_spec, override)
             state = _read_task(session, task_id)
-            changes = _changes(state, scope.owners(task_spec), scope.wanted(task_spec.deadline))
-            work.append((task_spec, task_id, changes))
-        for task_id in stored.values():  # removed from the file: keep history, stop tracking
-            work.append((None, task_id, _changes(_read_task(session, task_id), [], {})))
+            # A unit newly assigned a task it did not have starts today: no deadline already past.
+            new_from = scope.today if task_id is not None else None
+            wanted = scope.wanted(task_spec.deadline)
+            units = scope.with_heirs(scope.of_spec(task_spec), state)
+            changes = _changes(state, units, wanted, today=scope.today, new_from=new_from)
+            work.append((task_spec, task_id, override, changes))
+        for task_id, _ in stored.values():  # removed from the file: keep history, stop tracking
+            changes = _changes(_read_task(session, task_id), {}, {}, today=scope.today)
+            work.append((None, task_id, None, changes))
     summary = ImportSummary()
     with session_scope(writer.engine) as session:
         writer.session = session
@@ -237,8 +514,10 @@ def _update_visible(writer: _Writer, spec: PlanSpec, plan_id: int, scope: _Scope
             plan.imported_at = scope.now
             summary.updated += 1
         plan.horizon = scope.horizon
-        for position, (task_spec, task_id, changes) in enumerate(work):
-            task_id = _save_task(session, plan_id, position, task_spec, task_id, True, summary)
+        for position, (task_spec, task_id, override, changes) in enumerate(work):
+            task_id = _save_task(
+                session, plan_id, position, task_spec, task_id, True, summary, override
+            )
             _write(writer, task_id, changes, summary)
     return summary
 
@@ -264,16 +543,20 @@ def _write_invisible(
             stored = _task_ids(session, plan_id)
         for position, task_spec in enumerate(spec.tasks):
             with session_scope(engine) as session:
-                task_id = stored.pop(task_spec.key, None)
-                task_id = _save_task(session, plan_id, position, task_spec, task_id, False, summary)
+                task_id, override = stored.pop(task_spec.key, (None, None))
+                task_spec, override = scope.due(task_spec, override)
+                task_id = _save_task(
+                    session, plan_id, position, task_spec, task_id, False, summary, override
+                )
             with read_session(engine) as session:
                 state = _read_task(session, task_id)
-            changes = _changes(state, scope.owners(task_spec), scope.wanted(task_spec.deadline))
+            wanted = scope.wanted(task_spec.deadline)
+            changes = _changes(state, scope.of_spec(task_spec), wanted, today=scope.today)
             _write(writer, task_id, changes, summary)
-        for task_id in stored.values():  # left by an earlier attempt, no longer in the file
+        for task_id, _ in stored.values():  # left by an earlier attempt, no longer in the file
             with read_session(engine) as session:
                 state = _read_task(session, task_id)
-            _write(writer, task_id, _changes(state, [], {}), summary)
+            _write(writer, task_id, _changes(state, {}, {}, today=scope.today), summary)
         with session_scope(engine) as session:
             keys = [t.key for t in spec.tasks]
             connection = session.connection()
@@ -289,10 +572,12 @@ def _write_invisible(
     return summary
 
 
-def _task_ids(session: Session, plan_id: int) -> dict[str, int]:
-    """The plan's stored tasks: key → id."""
-    rows = session.execute(select(Task.key, Task.id).where(Task.plan_id == plan_id)).all()
-    return {key: task_id for key, task_id in rows}
+def _task_ids(session: Session, plan_id: int) -> dict[str, tuple[int, str | None]]:
+    """The plan's stored tasks: key → (id, the date a coordinator gave it)."""
+    rows = session.execute(
+        select(Task.key, Task.id, Task.due_override).where(Task.plan_id == plan_id)
+    ).all()
+    return {key: (task_id, override) for key, task_id, override in rows}
 
 
 def _save_task(
@@ -303,6 +588,7 @@ def _save_task(
     task_id: int | None,
     active: bool,
     summary: ImportSummary,
+    override: str | None = None,
 ) -> int:
     """Create or update a task row from the file; without a spec, stop tracking it."""
     task = session.get(Task, task_id) if task_id is not None else None
@@ -316,9 +602,14 @@ def _save_task(
         "position": position,
         "title": spec.title,
         "owner_code": spec.owner,
+        "owners": list(spec.owners),
         "partners": list(spec.partners),
+        "external_partners": list(spec.external_partners),
+        "partners_report": spec.partners_report,
+        "request": spec.request,
         "due_text": spec.due_text,
         "due_kind": spec.deadline.kind,
+        "due_override": override,
         "active": active,
     }
     if task is None:
@@ -326,9 +617,13 @@ def _save_task(
         session.add(task)
         session.flush()
         summary.created += 1
-    elif _assign(task, values):
-        summary.updated += 1
+        assert task.id is not None
+        save_specs(session, task.id, spec.indicators)
+        return task.id
+    changed = _assign(task, values)
     assert task.id is not None
+    if save_specs(session, task.id, spec.indicators) or changed:  # plans/indicator_store.py
+        summary.updated += 1
     return task.id
 
 
@@ -353,6 +648,9 @@ def _discard(engine: Engine, plan_id: int) -> None:
             connection.execute(delete(Occurrence).where(Occurrence.assignment_id.in_(chunk)))  # type: ignore[attr-defined]
             connection.execute(delete(Assignment).where(Assignment.id.in_(chunk)))  # type: ignore[union-attr]
     with session_scope(engine) as session:
+        tasks = select(Task.id).where(Task.plan_id == plan_id)
+        indicators = TaskIndicator.task_id.in_(tasks)  # type: ignore[attr-defined]
+        session.connection().execute(delete(TaskIndicator).where(indicators))
         session.connection().execute(delete(Task).where(Task.plan_id == plan_id))
         session.connection().execute(delete(Plan).where(Plan.id == plan_id))
 
@@ -368,16 +666,14 @@ class Expansion:
     calendar: Calendar
 
     def first_reminder(self, due: date | None) -> datetime | None:
-        """When the tick should first look at a new occurrence (recent missed steps count)."""
-        start = self.now - timedelta(days=self.policy.catchup_days)
-        step = next_step_after(
+        """When the tick should first look at a new occurrence (plans/policy.py decides)."""
+        return first_look_at(
             due=due,
             ongoing=self.deadline.kind == "ongoing",
-            after=start,
+            now=self.now,
             policy=self.policy,
             calendar=self.calendar,
         )
-        return step.send_at if step else None
 
 
 def periods_for(deadline: Deadline, horizon: date) -> dict[str, date | None]:
@@ -405,13 +701,25 @@ class _Stored:
     id: int
     due: date | None
     active: bool
+    done: bool
+
+
+@dataclass(frozen=True)
+class _Held:
+    """An assignment as read before writing."""
+
+    id: int
+    active: bool
+    role: AssignmentRole
+    starts_on: date | None  # periods due before it are not this unit's
+    ended_on: date | None  # the day its unit left the task's groups or retired
 
 
 @dataclass
 class _TaskState:
-    """A stored task: unit id → (assignment id, active), assignment id → period → occurrence."""
+    """A stored task: unit id → assignment, assignment id → period → occurrence."""
 
-    assignments: dict[int, tuple[int, bool]] = field(default_factory=dict)
+    assignments: dict[int, _Held] = field(default_factory=dict)
     occurrences: dict[int, dict[str, _Stored]] = field(default_factory=dict)
 
 
@@ -421,12 +729,17 @@ def _read_task(session: Session, task_id: int | None) -> _TaskState:
     if task_id is None:
         return state
     assignments = session.execute(
-        select(Assignment.id, Assignment.unit_id, Assignment.active).where(
-            Assignment.task_id == task_id
-        )
+        select(
+            Assignment.id,
+            Assignment.unit_id,
+            Assignment.active,
+            Assignment.role,
+            Assignment.starts_on,
+            Assignment.ended_on,
+        ).where(Assignment.task_id == task_id)
     )
-    for assignment_id, unit_id, active in assignments:
-        state.assignments[unit_id] = (assignment_id, active)
+    for assignment_id, unit_id, active, role, starts_on, ended_on in assignments:
+        state.assignments[unit_id] = _Held(assignment_id, active, role, starts_on, ended_on)
     occurrences = session.execute(
         select(
             Occurrence.id,
@@ -434,12 +747,13 @@ def _read_task(session: Session, task_id: int | None) -> _TaskState:
             Occurrence.period,
             Occurrence.due_date,
             Occurrence.active,
+            Occurrence.status,
         )
         .join(Assignment, Assignment.id == Occurrence.assignment_id)
         .where(Assignment.task_id == task_id)
     )
-    for occurrence_id, assignment_id, period, due, active in occurrences:
-        stored = _Stored(occurrence_id, due, active)
+    for occurrence_id, assignment_id, period, due, active, status in occurrences:
+        stored = _Stored(occurrence_id, due, active, status == ReportStatus.DONE)
         state.occurrences.setdefault(assignment_id, {})[period] = stored
     return state
 
@@ -448,49 +762,74 @@ def _read_task(session: Session, task_id: int | None) -> _TaskState:
 class _Changes:
     """What one task's import writes."""
 
-    new_units: list[int] = field(default_factory=list)  # assignments to create
-    activated: list[int] = field(default_factory=list)  # assignment ids
-    deactivated: list[int] = field(default_factory=list)
-    # (unit id, period, due date, first reminder) of occurrences to create
-    new_occurrences: list[tuple[int, str, date | None, datetime | None]] = field(
+    # (unit id, role, first day) of assignments to create
+    new_units: list[tuple[int, AssignmentRole, date | None]] = field(default_factory=list)
+    activated: list[dict[str, Any]] = field(default_factory=list)  # back in use, or a new role
+    ended: list[dict[str, Any]] = field(default_factory=list)  # assignments no longer wanted
+    # (unit id, period, due date, first reminder, tracked since) of occurrences to create
+    new_occurrences: list[tuple[int, str, date | None, datetime | None, date | None]] = field(
         default_factory=list
     )
     moved: list[dict[str, Any]] = field(default_factory=list)  # due date changed or back in use
     retired: list[int] = field(default_factory=list)  # occurrence ids no longer wanted
+    # open occurrences of ended assignments, tracked until the day they end
+    closed: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _changes(state: _TaskState, owners: list[int], wanted: Wanted) -> _Changes:
-    """One assignment per owner unit with the wanted occurrences; the rest stop being tracked."""
+def _changes(
+    state: _TaskState,
+    units: dict[int, AssignmentRole],
+    wanted: Wanted,
+    *,
+    today: date,
+    new_from: date | None = None,
+) -> _Changes:
+    """One assignment per unit with the wanted occurrences; the rest stop being tracked.
+
+    A new assignment starts at `new_from` (None: with the plan); periods due before an
+    assignment's start are neither created nor retired. An assignment no longer wanted ends:
+    its open occurrences stop, its done ones stay (a unit that left keeps its history).
+    """
     changes = _Changes()
     others = dict(state.assignments)
-    for unit_id in owners:
+    for unit_id, role in units.items():
         found = others.pop(unit_id, None)
         stored: dict[str, _Stored] = {}
+        starts = new_from
         if found is None:
-            changes.new_units.append(unit_id)
+            changes.new_units.append((unit_id, role, new_from))
         else:
-            if not found[1]:
-                changes.activated.append(found[0])
-            stored = state.occurrences.get(found[0], {})
+            starts = found.starts_on
+            if not found.active or found.role != role:
+                changes.activated.append({"row_id": found.id, "role": role})
+            stored = state.occurrences.get(found.id, {})
         for period, (due, first) in wanted.items():
+            if starts is not None and due is not None and due < starts:
+                continue
             row = stored.get(period)
             if row is None:
-                changes.new_occurrences.append((unit_id, period, due, first))
+                changes.new_occurrences.append((unit_id, period, due, first, starts))
             elif row.due != due or not row.active:
                 changes.moved.append({"row_id": row.id, "due": due, "next": first})
         changes.retired += [r.id for p, r in stored.items() if r.active and p not in wanted]
-    for assignment_id, active in others.values():
-        if active:
-            changes.deactivated.append(assignment_id)
-        stored = state.occurrences.get(assignment_id, {})
-        changes.retired += [r.id for r in stored.values() if r.active]
+    for held in others.values():
+        if held.active:
+            changes.ended.append({"row_id": held.id, "day": today})
+            stored = state.occurrences.get(held.id, {})
+            closing = [r.id for r in stored.values() if r.active and not r.done]
+            changes.closed += [{"row_id": i, "until": today} for i in closing]
     return changes
 
 
-SET_ASSIGNMENT_ACTIVE = (
+ACTIVATE_ASSIGNMENT = (
     update(Assignment)
     .where(Assignment.id == bindparam("row_id"))  # type: ignore[arg-type]
-    .values(active=bindparam("on"))
+    .values(active=True, ended_on=None, role=bindparam("role"))
+)
+END_ASSIGNMENT = (
+    update(Assignment)
+    .where(Assignment.id == bindparam("row_id"))  # type: ignore[arg-type]
+    .values(active=False, ended_on=bindparam("day"))
 )
 MOVE_OCCURRENCE = (
     update(Occurrence)
@@ -498,6 +837,7 @@ MOVE_OCCURRENCE = (
     .values(
         due_date=bindparam("due"),
         active=True,
+        until=None,
         # A done occurrence needs no reminder; the others start again from the new date.
         next_reminder_at=case(
             (Occurrence.status == "done", Occurrence.next_reminder_at),  # type: ignore[arg-type]
@@ -509,6 +849,12 @@ RETIRE_OCCURRENCE = (
     update(Occurrence)
     .where(Occurrence.id == bindparam("row_id"))  # type: ignore[arg-type]
     .values(active=False, next_reminder_at=None)
+)
+# Tracked until today: reports dated before it still show the row (reports/model.py).
+CLOSE_OCCURRENCE = (
+    update(Occurrence)
+    .where(Occurrence.id == bindparam("row_id"))  # type: ignore[arg-type]
+    .values(active=False, next_reminder_at=None, until=bindparam("until"))
 )
 
 
@@ -534,13 +880,14 @@ def _delete_unreferenced() -> Any:
 
 def _write(writer: _Writer, task_id: int, changes: _Changes, summary: ImportSummary) -> None:
     """Write one task's changes; occurrences no longer wanted are retired or, unused, deleted."""
-    writer.execute(
-        SET_ASSIGNMENT_ACTIVE,
-        [{"row_id": i, "on": True} for i in changes.activated]
-        + [{"row_id": i, "on": False} for i in changes.deactivated],
-    )
+    writer.execute(ACTIVATE_ASSIGNMENT, changes.activated)
+    writer.execute(END_ASSIGNMENT, changes.ended)
     writer.insert(
-        Assignment, [{"task_id": task_id, "unit_id": u, "active": True} for u in changes.new_units]
+        Assignment,
+        [
+            {"task_id": task_id, "unit_id": u, "active": True, "role": role, "starts_on": starts}
+            for u, role, starts in changes.new_units
+        ],
     )
     if changes.new_occurrences:
         ids = dict(
@@ -558,17 +905,19 @@ def _write(writer: _Writer, task_id: int, changes: _Changes, summary: ImportSumm
                     "next_reminder_at": first,
                     "status": "none",
                     "active": True,
+                    "since": since,
                 }
-                for unit_id, period, due, first in changes.new_occurrences
+                for unit_id, period, due, first, since in changes.new_occurrences
             ],
         )
     writer.execute(MOVE_OCCURRENCE, changes.moved)
     retired = [{"row_id": i} for i in changes.retired]
     writer.execute(_delete_unreferenced(), retired)
     writer.execute(RETIRE_OCCURRENCE, retired)  # those still there: something refers to them
+    writer.execute(CLOSE_OCCURRENCE, changes.closed)
     summary.created += len(changes.new_units)
     summary.updated += len(changes.activated) + len(changes.moved)
-    summary.deactivated += len(changes.deactivated) + len(changes.retired)
+    summary.deactivated += len(changes.ended) + len(changes.retired) + len(changes.closed)
     summary.occurrences += len(changes.new_occurrences)
 
 
@@ -632,9 +981,9 @@ def extend_horizons(
     summary = ImportSummary()
     with read_session(engine) as session:
         plans = [
-            (plan.id, plan.issued, plan.reminders, horizon_for(now, plan.issued))
+            (plan.id, plan.issued, plan.reminders, horizon_for(now, plan.issued, plan.until))
             for plan in session.exec(select(Plan).where(Plan.visible))
-            if (plan.horizon or date.min) < horizon_for(now, plan.issued)
+            if (plan.horizon or date.min) < horizon_for(now, plan.issued, plan.until)
         ]
     writer = _Writer(engine, size=batch_rows)
     for plan_id, issued, reminders, horizon in plans:
@@ -649,12 +998,64 @@ def extend_horizons(
                 continue
             with read_session(engine) as session:
                 state = _read_task(session, task_id)
-            owners = [unit for unit, (_, active) in state.assignments.items() if active]
+            units = {unit: held.role for unit, held in state.assignments.items() if held.active}
             wanted = wanted_periods(Expansion(deadline, horizon, now, policy, calendar))
-            added = _changes(state, owners, wanted).new_occurrences  # existing rows: imports'
+            changes = _changes(state, units, wanted, today=local_date(now))
+            added = changes.new_occurrences  # the rest are imports' to decide
             _write(writer, task_id, _Changes(new_occurrences=added), summary)
         with session_scope(engine) as session:
             session.connection().execute(
                 update(Plan).where(Plan.id == plan_id).values(horizon=horizon)
             )
     return summary
+
+
+def set_task_due(
+    session: Session,
+    *,
+    plan_code: str,
+    task_key: str,
+    expression: str,
+    now: datetime,
+    calendar: Calendar | None = None,
+) -> Deadline:
+    """Give an undated task of a shown plan a deadline; its units are reminded from then on.
+
+    The plan's imports keep it until the file gives the task a date of its own. Bad input
+    raises TaskDueError or DeadlineError and changes nothing.
+    """
+    calendar = calendar or default_calendar()
+    plan = plan_by_code(session=session, code=plan_code)
+    if plan is None or plan.id is None or not plan.visible:
+        raise TaskDueError(f"Không có kế hoạch mã {plan_code}.")
+    task = session.exec(
+        select(Task).where(Task.plan_id == plan.id, Task.key == task_key, Task.active)
+    ).first()
+    if task is None or task.id is None:
+        raise TaskDueError(f"Kế hoạch {plan.code} không có nhiệm vụ {task_key}.")
+    if task.due_kind != UNDATED and task.due_override is None:
+        raise TaskDueError(f"Nhiệm vụ {task.key} đã có thời hạn trong kế hoạch: {task.due_text}.")
+    deadline = parse_deadline(expression, issued=plan.issued, calendar=calendar)
+    if deadline.kind != "dated":
+        raise TaskDueError(
+            "Thời hạn phải cho ra ngày cụ thể, ví dụ «trước ngày 30/6/2026» "
+            "hoặc «Tháng 12 hằng năm»."
+        )
+    text = deadline.text.strip()
+    _assign(task, {"due_text": text, "due_kind": deadline.kind, "due_override": text})
+    session.flush()
+    scope = _Scope(
+        directory=directory_from_db(session),
+        unit_ids={},
+        horizon=plan.horizon or horizon_for(now, plan.issued, plan.until),
+        now=now,
+        policy=ReminderPolicy.from_mapping(plan.reminders),
+        calendar=calendar,
+    )
+    state = _read_task(session, task.id)
+    units = {unit: held.role for unit, held in state.assignments.items() if held.active}
+    writer = _Writer(session.get_bind(), size=BATCH_ROWS)  # type: ignore[arg-type]
+    writer.session = session
+    changes = _changes(state, units, scope.wanted(deadline), today=scope.today)
+    _write(writer, task.id, changes, ImportSummary())
+    return deadline

@@ -1,4 +1,4 @@
-"""Load and validate a plan file (SPEC §3) against the units directory."""
+"""Load and validate a plan file (plans/examples/kh-gddt-2023.yaml) against the units directory."""
 
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ class Directory:
             for group in unit.groups:
                 groups.setdefault(group, []).append(unit.code)
         names = {u.code: (u.name, *u.aliases) for u in units_file.units}
-        for group in units_file.group_specs:
-            names[group.code] = (group.name, *group.aliases)
+        for spec in units_file.group_specs:
+            names[spec.code] = (spec.name, *spec.aliases)
         return cls(
             units=frozenset(u.code for u in active),
             groups={code: tuple(members) for code, members in groups.items()},

@@ -1,4 +1,4 @@
-"""The reminder policy of SPEC §5: which reminder steps an occurrence gets, and when."""
+"""The reminder policy: which reminder steps an occurrence gets, and when."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ QUIET_END = 7
 
 @dataclass(frozen=True)
 class ReminderPolicy:
-    """Per-plan reminder settings; the defaults are SPEC §5's."""
+    """Per-plan reminder settings (a plan file's `reminders:`); the defaults hold otherwise."""
 
     before_days: tuple[int, ...] = (7, 3, 1, 0)
     overdue_every_working_days: int = 2
@@ -159,11 +159,26 @@ def latest_due_step(
     *, due: date | None, ongoing: bool, now: datetime, policy: ReminderPolicy, calendar: Calendar
 ) -> Step | None:
     """The latest step whose time has come and is recent enough to send after downtime."""
-    window_start = now - timedelta(days=policy.catchup_days)
+    window_start = catchup_start(now, policy)
     steps = steps_between(
         due=due, ongoing=ongoing, start=window_start, end=now, policy=policy, calendar=calendar
     )
     return steps[-1] if steps else None
+
+
+def first_look_at(
+    *, due: date | None, ongoing: bool, now: datetime, policy: ReminderPolicy, calendar: Calendar
+) -> datetime | None:
+    """When the tick first looks at a new occurrence: its first step still worth sending."""
+    step = next_step_after(
+        due=due, ongoing=ongoing, after=catchup_start(now, policy), policy=policy, calendar=calendar
+    )
+    return step.send_at if step else None
+
+
+def catchup_start(now: datetime, policy: ReminderPolicy) -> datetime:
+    """The oldest moment a missed step may be from and still be sent (after downtime, import)."""
+    return now - timedelta(days=policy.catchup_days)
 
 
 def due_and_next_step(
@@ -171,9 +186,11 @@ def due_and_next_step(
 ) -> tuple[Step | None, Step | None]:
     """`latest_due_step` and `next_step_after` at once: a dated occurrence's steps built once."""
     if due is None:
-        kwargs = {"due": None, "ongoing": ongoing, "policy": policy, "calendar": calendar}
-        return latest_due_step(now=now, **kwargs), next_step_after(after=now, **kwargs)
-    window_start = now - timedelta(days=policy.catchup_days)
+        return (
+            latest_due_step(due=None, ongoing=ongoing, now=now, policy=policy, calendar=calendar),
+            next_step_after(due=None, ongoing=ongoing, after=now, policy=policy, calendar=calendar),
+        )
+    window_start = catchup_start(now, policy)
     latest = nxt = None
     for step in dated_steps(due, policy, calendar):
         if step.send_at > now:

@@ -1,5 +1,4 @@
-"""Jinja2 set-up shared by the rooms that render text: the Vietnamese filters and one environment per
-template folder (chat/templates, reports/templates)."""
+"""Jinja2 set-up shared by chat/ and reports/: the Vietnamese filters, one environment a folder."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from plans.clock import local_date
 from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
+
 
 def dmy(day: date | None) -> str:
     """A date as Vietnamese write it: dd/mm/YYYY (empty for None); an instant, its local day."""
@@ -63,7 +63,7 @@ def environment(folder: Path) -> Environment:
 
 
 class Templates:
-    """The templates of one folder: render to a string or a file, or call a text template's macros."""
+    """One folder's templates: rendered to a string or a file, or a text template's macros."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -13,6 +13,7 @@ import yaml
 
 from plans.characters import UNSTORABLE
 from plans.errors import InputFileError, Problem
+from plans.yaml_errors import syntax_problem
 
 Pointer = tuple[str | int, ...]
 
@@ -41,17 +42,25 @@ class SourceDoc:
 
     def problem(self, pointer: Pointer, message: str) -> Problem:
         """A problem located at `pointer` (field named by its last key)."""
-        name = ".".join(str(p) for p in pointer if isinstance(p, str)) or "-"
+        name = _field_name(pointer)
         return Problem(file=str(self.path), line=self.line(pointer), field=name, message=message)
 
 
-class _Refused(Exception):
-    """A YAML construct this project never needs, found while composing (line is 1-based)."""
+def _field_name(pointer: Pointer) -> str:
+    """A field as problems name it: the keys of its path ('tasks.due'), or '-'."""
+    return ".".join(str(p) for p in pointer if isinstance(p, str)) or "-"
 
-    def __init__(self, mark: yaml.Mark, reason: str) -> None:
+
+class _Refused(Exception):
+    """A YAML construct or value refused while parsing (line and column are 1-based)."""
+
+    def __init__(self, mark: yaml.Mark, reason: str, node: yaml.Node | None = None) -> None:
         super().__init__(reason)
         self.line = mark.line + 1
         self.reason = reason
+        self.node = node  # a value refused while constructing: its field is named from the tree
+        self.column = mark.column + 1 if node is not None else None
+        self.field = "-"
 
 
 class _PlainLoader(yaml.SafeLoader):
@@ -80,6 +89,17 @@ class _PlainLoader(yaml.SafeLoader):
         finally:
             self.depth -= 1
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """An unquoted date, refused with its place when it does not exist (2023-02-30)."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            reason = f"ngày không có thật: {node.value} (viết YYYY-MM-DD)"
+            raise _Refused(node.start_mark, reason, node) from None
+
+
+_PlainLoader.add_constructor("tag:yaml.org,2002:timestamp", _PlainLoader.construct_yaml_timestamp)
+
 
 def _read_text(path: Path, encoding: str) -> str:
     """The file's text, refusing a file too large to be a units or plan file before parsing."""
@@ -99,9 +119,29 @@ def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     loader = _PlainLoader(text)
     try:
         node = loader.get_single_node()
-        return node, loader.construct_document(node) if node is not None else None
+        if node is None:
+            return None, None
+        try:
+            return node, loader.construct_document(node)
+        except _Refused as exc:
+            exc.field = _field_of(node, exc.node)
+            raise
     finally:
         loader.dispose()
+
+
+def _field_of(root: yaml.Node, target: yaml.Node | None) -> str:
+    """The field name of `target` in the node tree under `root`."""
+    stack: list[tuple[yaml.Node, Pointer]] = [(root, ())]
+    while stack:
+        node, pointer = stack.pop()
+        if node is target:
+            return _field_name(pointer)
+        if isinstance(node, yaml.MappingNode):
+            stack += [(value, (*pointer, key.value)) for key, value in node.value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += [(item, (*pointer, i)) for i, item in enumerate(node.value)]
+    return "-"
 
 
 def read_yaml(path: Path) -> SourceDoc:
@@ -110,18 +150,14 @@ def read_yaml(path: Path) -> SourceDoc:
     try:
         node, data = _parse_yaml(text)
     except _Refused as exc:
-        raise InputFileError([Problem(str(path), exc.line, "-", exc.reason)]) from None
-    except ValueError as exc:  # e.g. an unquoted impossible date such as 2030-13-01
+        problem = Problem(str(path), exc.line, exc.field, exc.reason, exc.column)
+        raise InputFileError([problem]) from None
+    except ValueError as exc:  # a value a constructor refuses (impossible dates: above)
         raise InputFileError(
             [Problem(str(path), None, "-", f"giá trị không hợp lệ: {exc}")]
         ) from exc
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise InputFileError(
-            [Problem(str(path), line, "-", f"YAML sai cú pháp: {reason}")]
-        ) from exc
+        raise InputFileError([syntax_problem(path, text, exc)]) from exc
     doc = SourceDoc(path=path, data=data)
     if node is not None:
         _index_lines(node, (), doc.lines)

@@ -1,4 +1,4 @@
-"""Official status categories of one occurrence at a local date (SPEC §7)."""
+"""Official categories of an occurrence at a local date; the words for a reply's status."""
 
 from __future__ import annotations
 
@@ -9,13 +9,9 @@ from enum import StrEnum
 from functools import cache
 
 from plans.clock import at_local, local_date
+from storage.enums import ReportStatus
 
 DUE_SOON_DAYS = 3
-
-DONE = "done"
-IN_PROGRESS = "in_progress"
-BLOCKED = "blocked"
-NONE = "none"
 
 
 class Category(StrEnum):
@@ -24,6 +20,7 @@ class Category(StrEnum):
     DONE_ON_TIME = "done_on_time"
     DONE_LATE = "done_late"
     IN_PROGRESS = "in_progress"
+    NOT_YET_DUE = "not_yet_due"
     OVERDUE = "overdue"
     NO_DEADLINE = "no_deadline"
 
@@ -38,19 +35,28 @@ class Category(StrEnum):
         return self in (Category.DONE_ON_TIME, Category.DONE_LATE)
 
 
-# The official vocabulary of SPEC §7; templates print these, they are not free prose.
+# The official categories of the consolidated report (reports/templates/report.md.j2 prints
+# them); the wording is fixed, not free prose.
 CATEGORY_LABELS: dict[Category, str] = {
     Category.DONE_ON_TIME: "Hoàn thành đúng hạn",
     Category.DONE_LATE: "Hoàn thành quá hạn",
     Category.IN_PROGRESS: "Đang thực hiện trong hạn",
+    Category.NOT_YET_DUE: "Chưa đến hạn",
     Category.OVERDUE: "Chưa hoàn thành, quá hạn",
     Category.NO_DEADLINE: "Không thời hạn",
 }
-STATUS_LABELS: dict[str, str] = {
-    DONE: "Đã hoàn thành",
-    IN_PROGRESS: "Đang thực hiện",
-    BLOCKED: "Gặp khó khăn",
-    NONE: "Chưa báo cáo",
+# What a contact's reply says, as chat texts, buttons and report files print it.
+STATUS_LABELS: dict[ReportStatus, str] = {
+    ReportStatus.DONE: "Đã hoàn thành",
+    ReportStatus.IN_PROGRESS: "Đang thực hiện",
+    ReportStatus.BLOCKED: "Gặp khó khăn",
+    ReportStatus.NONE: "Chưa báo cáo",
+}
+# The number a contact taps or types for each status (reminder buttons, «A7K 2 đạt 60%»).
+STATUS_CHOICES: dict[str, ReportStatus] = {
+    "1": ReportStatus.DONE,
+    "2": ReportStatus.IN_PROGRESS,
+    "3": ReportStatus.BLOCKED,
 }
 FLAG_LABELS: dict[str, str] = {
     "due_soon": "sắp đến hạn",
@@ -58,6 +64,10 @@ FLAG_LABELS: dict[str, str] = {
     "blocked": "gặp khó khăn",
     "returned": "bị trả lại",
     "confirmed": "đã xác nhận",
+    # A row's part in its task and where its work came from (reports/model.py).
+    "partner": "đơn vị phối hợp",
+    "partners": "phối hợp: {names}",
+    "taken_from": "tiếp nhận từ {unit}",
 }
 PERIOD_LABELS: dict[str, str] = {
     "ongoing": "Thường xuyên",
@@ -70,7 +80,7 @@ PERIOD_LABELS: dict[str, str] = {
 class ReportFact:
     """One stored report as things stood at the cut-off (confirmed or returned by then)."""
 
-    status: str
+    status: ReportStatus
     created_at: datetime
     percent: int | None = None
     note: str = ""
@@ -84,11 +94,11 @@ class ReportFact:
 class Standing:
     """What an occurrence's report history says at a cut-off instant."""
 
-    status: str = NONE
+    status: ReportStatus = ReportStatus.NONE
     percent: int | None = None
     note: str = ""
     done_at: datetime | None = None
-    last_report_at: datetime | None = None
+    reported_at: datetime | None = None  # when the report that stands was sent
     evidence: int = 0
     confirmed: bool = False
     returned: bool = False
@@ -96,8 +106,8 @@ class Standing:
 
     @property
     def reported(self) -> bool:
-        """Whether any report had arrived by the cut-off."""
-        return self.last_report_at is not None
+        """Whether a report stands (a returned claim reopens the work: it is in progress)."""
+        return self.status != ReportStatus.NONE
 
 
 NOTHING = Standing()
@@ -111,51 +121,52 @@ def day_end(day: date) -> datetime:
 def standing(facts: Iterable[ReportFact]) -> Standing:
     """Fold the reports created before a cut-off (oldest first) into the status they give."""
     current: ReportFact | None = None
-    last: ReportFact | None = None
     returned: ReportFact | None = None
     evidence = 0
     for fact in facts:
-        last = fact
         evidence += fact.evidence
         if fact.returned:
             # A refused claim reopens the occurrence: no earlier "done" stands either.
             returned = fact
-            if current is not None and current.status == DONE:
+            if current is not None and current.status == ReportStatus.DONE:
                 current = None
             continue
         current = fact
         returned = None
-    if last is None:
+    if current is None and returned is None:
         return NOTHING
+    reason = returned.return_reason if returned is not None else None
     if current is None:
+        # Only refused claims: the work is open again, as the coordinator's return says
+        # (handlers/confirmations.py), with no report of its own and no report date.
         return Standing(
-            last_report_at=last.created_at,
-            evidence=evidence,
-            returned=returned is not None,
-            return_reason=returned.return_reason if returned is not None else None,
+            ReportStatus.IN_PROGRESS, evidence=evidence, returned=True, return_reason=reason
         )
-    done = current.status == DONE
+    done = current.status == ReportStatus.DONE
     return Standing(
         status=current.status,
         percent=100 if done and current.percent is None else current.percent,
         note=current.note,
         done_at=current.created_at if done else None,
-        last_report_at=last.created_at,
+        reported_at=current.created_at,
         evidence=evidence,
         confirmed=done and current.confirmed,
         returned=returned is not None,
-        return_reason=returned.return_reason if returned is not None else None,
+        return_reason=reason,
     )
 
 
-def categorize(*, due: date | None, done_on: date | None, at: date) -> Category:
-    """The official category of an occurrence due on `due`, done on `done_on`, seen at `at`."""
+def categorize(*, due: date | None, done_on: date | None, at: date, started: bool) -> Category:
+    """The official category of an occurrence due on `due`, done on `done_on`, seen at `at`;
+    `started`: a report of work under way (in progress or blocked) stands."""
     if due is None:
         return Category.NO_DEADLINE
     if done_on is not None:
         return Category.DONE_ON_TIME if done_on <= due else Category.DONE_LATE
     # The due date is the last acceptable day: overdue only from the next day.
-    return Category.IN_PROGRESS if at <= due else Category.OVERDUE
+    if at > due:
+        return Category.OVERDUE
+    return Category.IN_PROGRESS if started else Category.NOT_YET_DUE
 
 
 def is_due_soon(*, due: date | None, done_on: date | None, at: date) -> bool:
@@ -180,9 +191,14 @@ def assess(*, due: date | None, state: Standing, at: date) -> Verdict:
     finished = local_date(state.done_at) if state.done_at is not None else None
     soon = is_due_soon(due=due, done_on=finished, at=at)
     flags = flag_labels(
-        soon, not state.reported, state.status == BLOCKED, state.returned, state.confirmed
+        soon,
+        not state.reported,
+        state.status == ReportStatus.BLOCKED,
+        state.returned,
+        state.confirmed,
     )
-    return Verdict(categorize(due=due, done_on=finished, at=at), finished, soon, flags)
+    category = categorize(due=due, done_on=finished, at=at, started=state.reported)
+    return Verdict(category, finished, soon, flags)
 
 
 @cache

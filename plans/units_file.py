@@ -1,4 +1,4 @@
-"""Load and validate a units file (YAML or CSV, SPEC §2)."""
+"""Load and validate a units file (YAML or CSV; plans/examples/units.yaml shows the format)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from plans.errors import InputFileError, Problem
-from plans.source import SourceDoc, read_csv, read_yaml
+from plans.source import Pointer, SourceDoc, read_csv, read_yaml
 
 CODE_RE = re.compile(r"^[A-Z0-9_-]{1,32}$")
 CSV_COLUMNS = ("code", "name", "parent", "groups", "aliases")
@@ -62,7 +62,7 @@ def load_units_file(
     """Read and validate a units file; `known_parents`: code → parent of the stored units."""
     if path.suffix.lower() == ".csv":
         doc = read_csv(path, CSV_COLUMNS)
-        raw_units = [_csv_row(row) for row in doc.data]
+        raw_units: Any = [_csv_row(row) for row in doc.data]
         raw_groups: Any = {}
         units_ptr: tuple[str, ...] = ()
     else:
@@ -130,7 +130,7 @@ def _validate_groups(doc: SourceDoc, raw: Any, problems: list[Problem]) -> list[
 
 def _validate_units(
     doc: SourceDoc,
-    base: tuple[str, ...],
+    base: Pointer,
     raw_units: list[Any],
     known: dict[str, str | None],
     problems: list[Problem],
@@ -215,7 +215,7 @@ def _unit(
 
 def _check_successors(
     doc: SourceDoc,
-    base: tuple[str, ...],
+    base: Pointer,
     units: list[UnitSpec],
     seen: dict[str, int],
     known: Mapping[str, str | None],

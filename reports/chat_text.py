@@ -11,15 +11,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from reports.templates import render
-from reports.model import PlanReport, ReportRow, StatusView, UnitRows
 from plans.status import Category
+from reports.digest import Counted, OverdueTask, OverdueUnit, WeekSummary
+from reports.model import ReportRow, StatusView, Tally
+from reports.templates import render
 
 TELEGRAM_LIMIT = 4096
 CATEGORY_COLOURS = {
     Category.DONE_ON_TIME: "#2e7d32",
     Category.DONE_LATE: "#f9a825",
     Category.IN_PROGRESS: "#1565c0",
+    Category.NOT_YET_DUE: "#90caf9",
     Category.OVERDUE: "#c62828",
     Category.NO_DEADLINE: "#9e9e9e",
 }
@@ -38,6 +40,17 @@ class Shown(Generic[T]):
     def head(cls, items: Sequence[T], limit: int) -> Shown[T]:
         """The first `limit` items."""
         return cls(list(items[:limit]), max(0, len(items) - limit))
+
+    @classmethod
+    def of(cls, counted: Counted[T], limit: int) -> Shown[T]:
+        """The first `limit` items of a list read only in part (reports/digest.py)."""
+        items = counted.items[:limit]
+        return cls(items, counted.total - len(items))
+
+    @property
+    def total(self) -> int:
+        """The items shown and left out."""
+        return len(self.items) + self.more
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ class OverdueGroup:
 
     unit_name: str
     total: int
-    rows: Shown[ReportRow]
+    rows: Shown[OverdueTask]
 
 
 def telegram_length(text: str) -> int:
@@ -85,18 +98,19 @@ def fit_message(render_with: Callable[[Budget], str], limit: int) -> str:
     return render_with(BUDGETS[-1])
 
 
-def build_digest_text(report: PlanReport, *, limit: int = TELEGRAM_LIMIT) -> str:
-    """The weekly digest of a plan as Telegram HTML, at most `limit` characters (4,096)."""
+def build_digest_text(summary: WeekSummary, *, attached: bool, limit: int = TELEGRAM_LIMIT) -> str:
+    """The weekly digest as Telegram HTML in `limit` characters; `attached`: the report goes too."""
 
     def render_with(budget: Budget) -> str:
-        groups = Shown.head(report.overdue_by_unit, budget.units)
+        groups = Shown.of(summary.overdue, budget.units)
         return render(
             "digest.html.j2",
-            report=report,
+            report=summary,
             budget=budget,
+            attached=attached,
             overdue=Shown([_overdue(g, budget) for g in groups.items], groups.more),
-            difficulties=Shown.head(report.difficulties, budget.notes),
-            silent=Shown.head(report.silent_units, budget.silent),
+            difficulties=Shown.of(summary.difficulties, budget.notes),
+            silent=Shown.of(summary.silent, budget.silent),
         )
 
     return fit_message(render_with, limit)
@@ -122,9 +136,8 @@ def build_status_text(
     return fit_message(render_with, limit)
 
 
-def completion_chart_png(report: PlanReport) -> bytes:
+def completion_chart_png(tally: Tally) -> bytes:
     """A small horizontal bar chart of the rows per category, as PNG bytes."""
-    tally = report.tally
     categories = list(Category)
     counts = [tally.counts[c] for c in categories]
     figure = Figure(figsize=(6.4, 2.4), dpi=100)
@@ -147,17 +160,19 @@ def completion_chart_png(report: PlanReport) -> bytes:
     return buffer.getvalue()
 
 
-def _overdue(group: UnitRows, budget: Budget) -> OverdueGroup:
-    """A unit's overdue rows cut to the budget."""
-    return OverdueGroup(group.unit.name, len(group.rows), Shown.head(group.rows, budget.tasks))
+def _overdue(group: OverdueUnit, budget: Budget) -> OverdueGroup:
+    """A unit's overdue tasks cut to the budget."""
+    tasks = Shown.of(Counted(group.tasks, group.total), budget.tasks)
+    return OverdueGroup(group.unit.name, group.total, tasks)
 
 
 _SEVERITY = {
     Category.OVERDUE: 0,
     Category.IN_PROGRESS: 1,
-    Category.NO_DEADLINE: 2,
-    Category.DONE_LATE: 3,
-    Category.DONE_ON_TIME: 4,
+    Category.NOT_YET_DUE: 2,
+    Category.NO_DEADLINE: 3,
+    Category.DONE_LATE: 4,
+    Category.DONE_ON_TIME: 5,
 }
 
 

@@ -1,9 +1,9 @@
-"""The formal BÁO CÁO as a DOCX file, laid out per Nghị định 30/2020/NĐ-CP."""
+"""The formal BÁO CÁO as a DOCX file, laid out per Nghị định 30/2020/NĐ-CP (State bodies) or
+Hướng dẫn 36-HD/VPTW (Party bodies): see reports/letterhead.py."""
 
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
@@ -18,15 +18,17 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.section import Section
-from docx.shared import Cm, Length, Mm, Pt
+from docx.shared import Cm, Emu, Length, Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from reports.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
 from plans.render import due_text
-from reports.templates import parts
+from reports.indicator_docx import add_figure_tables, with_figure_rows
+from reports.letterhead import Letterhead, letterhead
 from reports.model import PlanReport, ReportRow
-from plans.status import IN_PROGRESS
+from reports.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
+from reports.templates import lines, parts
+from storage.enums import ReportStatus
 
 FONT = "Times New Roman"
 BODY_SIZE = Pt(14)
@@ -35,66 +37,70 @@ TABLE_STYLE = "Table Text"
 MARGINS = {"top": Mm(20), "bottom": Mm(20), "left": Mm(30), "right": Mm(15)}
 A4 = (Mm(210), Mm(297))
 HEADER_WIDTHS = (Mm(70), Mm(95))
+TEXT_WIDTH = Emu(A4[0] - MARGINS["left"] - MARGINS["right"])
+# Average advance of a Times New Roman character, in ems: bold capitals, bold mixed case. Rules
+# are sized from it (Nghị định 30/2020: 1/3 to 1/2 of the line above, the Tiêu ngữ's full width).
+CAPITALS_EM, MIXED_EM = 0.66, 0.47
+SHORT_RULE = 0.4  # of the line above: under the issuing body and the trích yếu
 APPENDIX_WIDTHS = (Mm(12), Mm(50), Mm(85), Mm(25), Mm(38), Mm(42))  # landscape text width
 CENTRED_COLUMNS = {0, 3}
 
 DOCUMENT_XML = "word/document.xml"
 MARKER = "DONDOC-CELL-7F3A9C"
 LINE_BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
-_PLACE_AFTER = re.compile(
-    r"\b(?:(?:huyện|tỉnh|thành|thị|đảng) (?:ủy|uỷ)|thành phố|thị trấn|thị xã"
-    r"|huyện|tỉnh|xã|phường|quận)\s+",
-    re.IGNORECASE,
+SIGNATURE_LINES = 4  # room for the signature, the seal and the signer's name
+# What follows <w:pgNumType> in a <w:sectPr> (ECMA-376 CT_SectPr): it is inserted before them.
+AFTER_PAGE_NUMBERING = (
+    "w:cols",
+    "w:formProt",
+    "w:vAlign",
+    "w:noEndnote",
+    "w:titlePg",
+    "w:textDirection",
+    "w:bidi",
+    "w:rtlGutter",
+    "w:docGrid",
+    "w:printerSettings",
+    "w:sectPrChange",
 )
-UNKNOWN_PLACE = "……"
 
 
 def write_docx(report: PlanReport, path: Path, place: str | None = None) -> None:
     """Write the report as an administrative BÁO CÁO with the unit × task appendix."""
     words = parts("report_parts.txt.j2")
+    head = letterhead(report, place)
     document = Document()
     _set_styles(document)
-    _set_page(document.sections[0], landscape=False)
-    _heading(document, report, words, place or default_place(report.plan.issuer))
-    _paragraph(document, words.title(), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(18))
-    _paragraph(document, words.subtitle(report.plan), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _paragraph(document, "", after=Pt(6))
+    body = document.sections[0]
+    _set_page(body, landscape=False)
+    _page_numbers(body)
+    _heading(document, head)
+    _title(document, head)
     _body(document, str(words.body(report)))
-    _closing(document, report, words)
-    _set_page(document.add_section(WD_SECTION.NEW_PAGE), landscape=True)
-    for index, line in enumerate(_lines(words.appendix_title(report))):
+    _closing(document, head)
+    appendix = document.add_section(WD_SECTION.NEW_PAGE)
+    _set_page(appendix, landscape=True)
+    _restart_numbering(appendix)
+    for index, line in enumerate(lines(words.appendix_title(report))):
         _paragraph(
             document, line, bold=index < 2, italic=index >= 2, align=WD_ALIGN_PARAGRAPH.CENTER
         )
     _appendix_table(document, str(words.appendix_columns()).split("|"))
+    add_figure_tables(document, report.indicators)
     skeleton = io.BytesIO()
     document.save(skeleton)
-    content = _with_rows(_appendix_cells(report.rows))
+    content = with_figure_rows(_with_rows(_appendix_cells(report.rows)), report.indicators)
     rewrite_part(skeleton.getvalue(), Path(path), DOCUMENT_XML, content)
-
-
-def default_place(issuer: str | None) -> str:
-    """The place name of the date line: the words after the issuer's last administrative level."""
-    if issuer:
-        found = list(_PLACE_AFTER.finditer(issuer))
-        if found:
-            return issuer[found[-1].end() :].strip() or UNKNOWN_PLACE
-    return UNKNOWN_PLACE
 
 
 def remark(row: ReportRow) -> str:
     """The "Ghi chú" of an appendix row: note, progress, flags and a return reason."""
     items = [row.note.strip()]
-    if row.status == IN_PROGRESS and row.percent is not None:
+    if row.status == ReportStatus.IN_PROGRESS and row.percent is not None:
         items.append(f"{row.percent}%")
     items.extend(row.flags)
     items.append(row.return_reason or "")
     return "; ".join(item for item in items if item)
-
-
-def _lines(text: Any) -> list[str]:
-    """Non-empty lines of a rendered macro."""
-    return [line.strip() for line in str(text).splitlines() if line.strip()]
 
 
 def _set_styles(document: DocumentObject) -> None:
@@ -188,41 +194,128 @@ def _borderless(document: DocumentObject, widths: Sequence[Length]) -> Table:
     return table
 
 
-def _heading(document: DocumentObject, report: PlanReport, words: Any, place: str) -> None:
-    """Issuing body and number on the left; nation, motto and place-date on the right."""
+def _page_numbers(section: Section) -> None:
+    """The page number centred in the top margin from page 2 on (the first page shows none)."""
+    section.different_first_page_header_footer = True
+    paragraph = section.header.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2")):
+        run = paragraph.add_run()
+        run.font.size = BODY_SIZE
+        if kind is None:
+            element = OxmlElement("w:instrText" if text == " PAGE " else "w:t")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        else:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        run._r.append(element)
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    paragraph.add_run()._r.append(end)
+
+
+def _restart_numbering(section: Section) -> None:
+    """An appendix numbers its own pages from 1, its first page unnumbered (its header is the
+    report's, linked)."""
+    section.different_first_page_header_footer = True
+    numbering = OxmlElement("w:pgNumType")
+    numbering.set(qn("w:start"), "1")
+    section._sectPr.insert_element_before(numbering, *AFTER_PAGE_NUMBERING)
+
+
+def _heading(document: DocumentObject, head: Letterhead) -> None:
+    """Issuing body, its rule or "*", and number on the left; Quốc hiệu and Tiêu ngữ (or the
+    Party's name) over a rule, and the place-date line, on the right."""
     left, right = _borderless(document, HEADER_WIDTHS).rows[0].cells
     centre = WD_ALIGN_PARAGRAPH.CENTER
-    body = _lines(words.issuing_body(report.plan))
-    for index, line in enumerate(body):
-        last = index == len(body) - 1
-        _paragraph(left, line, bold=last, size=Pt(13), align=centre, after=Pt(0))
-    _paragraph(left, words.number(report.plan), size=Pt(13), align=centre, before=Pt(6))
-    _paragraph(right, words.nation(), bold=True, size=Pt(13), align=centre, after=Pt(0))
-    _paragraph(right, words.motto(), bold=True, align=centre, after=Pt(0))
-    _paragraph(right, words.place_date(place, report.at), italic=True, align=centre, before=Pt(12))
+    for index, line in enumerate(head.body):
+        own = index == len(head.body) - 1  # the unit itself, under its parent body
+        _paragraph(left, line, bold=own, size=Pt(13), align=centre, after=Pt(0))
+    if head.party:
+        _paragraph(left, "*", size=Pt(13), align=centre, after=Pt(0))
+    else:
+        name = _text_width(head.body[-1], Pt(13), CAPITALS_EM)
+        _rule(left, name, HEADER_WIDTHS[0], SHORT_RULE)
+    _paragraph(left, head.number, size=Pt(13), align=centre, before=Pt(6))
+    *upper, motto = head.national
+    for line in upper:
+        _paragraph(right, line, bold=True, size=Pt(13), align=centre, after=Pt(0))
+    size = Pt(15) if head.party else BODY_SIZE
+    _paragraph(right, motto, bold=True, size=size, align=centre, after=Pt(0))
+    _rule(
+        right, _text_width(motto, size, CAPITALS_EM if head.party else MIXED_EM), HEADER_WIDTHS[1]
+    )
+    _paragraph(right, head.place_date, italic=True, align=centre, before=Pt(12))
+
+
+def _title(document: DocumentObject, head: Letterhead) -> None:
+    """Title and trích yếu over a short rule, then the addressee when there is one."""
+    centre = WD_ALIGN_PARAGRAPH.CENTER
+    _paragraph(
+        document, head.title, bold=True, size=Pt(15), align=centre, before=Pt(18), after=Pt(0)
+    )
+    _paragraph(document, head.subtitle, bold=True, align=centre, after=Pt(0))
+    _rule(document, _text_width(head.subtitle, BODY_SIZE, MIXED_EM), TEXT_WIDTH, SHORT_RULE)
+    if head.addressee:
+        _paragraph(document, head.addressee, align=centre, before=Pt(12))
+    _paragraph(document, "", after=Pt(6))
+
+
+def _text_width(text: str, size: Length, em: float) -> Length:
+    """About how wide `text` prints in one line at `size` (rules are sized from it)."""
+    return Emu(int(len(text) * size * em))
+
+
+def _rule(
+    container: DocumentObject | _Cell, line: Length, width: Length, share: float = 1.0
+) -> Paragraph:
+    """A centred horizontal rule, `share` of a `line` that wraps at `width`: an empty
+    paragraph's bottom border."""
+    length = int(min(line, width) * share)
+    paragraph = container.add_paragraph()
+    border = OxmlElement("w:bottom")
+    for name, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "auto")):
+        border.set(qn(f"w:{name}"), value)
+    borders = OxmlElement("w:pBdr")
+    borders.append(border)
+    # First in the empty <w:pPr>: the spacing and indents set below go after it, in schema order.
+    paragraph._p.get_or_add_pPr().append(borders)
+    fmt = paragraph.paragraph_format
+    fmt.space_after = Pt(0)
+    fmt.left_indent = fmt.right_indent = Emu((width - length) // 2)
+    fmt.line_spacing = Pt(3)  # an exact, small line: the rule sits just under the text above
+    return paragraph
 
 
 def _body(document: DocumentObject, text: str) -> None:
     """Sections I-III: "# " lines are bold headings, the rest justified paragraphs."""
-    for line in _lines(text):
+    for line in lines(text):
         if line.startswith("# "):
             _paragraph(document, line[2:], bold=True, indent=True, before=Pt(6))
         else:
             _paragraph(document, line, indent=True)
 
 
-def _closing(document: DocumentObject, report: PlanReport, words: Any) -> None:
-    """The recipients ("Nơi nhận") at the bottom left, the signature block on the right."""
+def _closing(document: DocumentObject, head: Letterhead) -> None:
+    """The recipients ("Nơi nhận") at the bottom left, the signer's title on the right with room
+    for the signature (a Party document underlines "Nơi nhận", a State one sets it bold italic)."""
     left, right = _borderless(document, HEADER_WIDTHS).rows[0].cells
-    recipients = _lines(words.recipients(report.plan))
-    _paragraph(left, recipients[0], bold=True, italic=True, size=Pt(12), after=Pt(0), before=Pt(12))
-    for line in recipients[1:]:
+    label, *recipients = head.recipients
+    heading = _paragraph(left, label, size=Pt(12), after=Pt(0), before=Pt(12))
+    if head.party:
+        heading.runs[0].underline = True
+    else:
+        heading.runs[0].bold = heading.runs[0].italic = True
+    for line in recipients:
         _paragraph(left, line, size=Pt(11), after=Pt(0))
     centre = WD_ALIGN_PARAGRAPH.CENTER
-    title, *notes = _lines(words.signature())
-    _paragraph(right, title, bold=True, align=centre, after=Pt(0), before=Pt(12))
-    for line in notes:
-        _paragraph(right, line, italic=True, align=centre)
+    for index, line in enumerate(head.signer):
+        _paragraph(
+            right, line, bold=True, align=centre, after=Pt(0), before=Pt(12) if not index else None
+        )
+    for _ in range(SIGNATURE_LINES):
+        _paragraph(right, "", after=Pt(0))
 
 
 def _appendix_table(document: DocumentObject, headers: Sequence[str]) -> None:

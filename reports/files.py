@@ -24,10 +24,12 @@ def write_report(report: PlanReport, fmt: Format, path: Path) -> Path:
         render_to(path, "report.md.j2", report=report)
     elif fmt == "html":
         from reports.chat_text import completion_chart_png
+        from reports.letterhead import letterhead
         from reports.templates import render_to
 
-        chart = base64.b64encode(completion_chart_png(report)).decode("ascii")
-        render_to(path, "report.html.j2", report=report, chart=chart)
+        chart = base64.b64encode(completion_chart_png(report.tally)).decode("ascii")
+        head = letterhead(report)
+        render_to(path, "report.html.j2", report=report, chart=chart, head=head)
     elif fmt == "docx":
         from reports.docx_writer import write_docx
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import islice
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -45,18 +45,27 @@ def rewrite_part(
     package: bytes, path: Path, part: str, content: Callable[[str], Iterable[str]]
 ) -> None:
     """Copy a package to `path`, streaming `content(old_xml)` as the new text of `part`."""
+    rewrite_parts(package, path, {part: content})
+
+
+def rewrite_parts(
+    package: bytes, path: Path, contents: Mapping[str, Callable[[str], Iterable[str]]]
+) -> None:
+    """Copy a package to `path`, streaming `contents[part](old_xml)` as each part's new text."""
     with (
         zipfile.ZipFile(io.BytesIO(package)) as source,
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
     ):
-        if part not in source.namelist():
-            raise KeyError(f"{part} is not in the package")
+        missing = set(contents) - set(source.namelist())
+        if missing:
+            raise KeyError(f"{', '.join(sorted(missing))} not in the package")
         for info in source.infolist():
-            if info.filename != part:
+            content = contents.get(info.filename)
+            if content is None:
                 target.writestr(info, source.read(info.filename))
                 continue
-            entry = zipfile.ZipInfo(part, date_time=info.date_time)
+            entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
             entry.compress_type = zipfile.ZIP_DEFLATED
             with target.open(entry, "w") as out:
-                for text in content(source.read(part).decode("utf-8")):
+                for text in content(source.read(info.filename).decode("utf-8")):
                     out.write(text.encode("utf-8"))

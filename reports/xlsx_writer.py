@@ -10,7 +10,7 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +20,19 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from reports.ooxml import chunks, element_span, rewrite_part, xml_safe, xml_text
-from reports.templates import parts
-from reports.model import PlanReport, ReportRow, Tally
 from plans.status import PERIOD_LABELS, STATUS_LABELS, Category
+from reports.indicator_xlsx import figures_sheet
+from reports.model import PlanReport, ReportRow, Tally
+from reports.ooxml import chunks, element_span, rewrite_parts, xml_safe, xml_text
+from reports.templates import lines, parts
 
 DATE_FORMAT = "dd/mm/yyyy"
+TIME_FORMAT = "hh:mm dd/mm/yyyy"
 PERCENT_FORMAT = "0.0%"
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 WRAP = Alignment(wrap_text=True, vertical="top")
-UNIT_WIDTHS = (14, 40, 12, 12, 12, 12, 12, 10, 12, 12, 12)
+UNIT_WIDTHS = (14, 40, 12, 12, 12, 12, 12, 12, 10, 12, 12, 12, 12, 12)
 ROW_WIDTHS = (7, 14, 36, 10, 50, 12, 24, 16, 6, 40, 13, 10, 28)
 DATE_COLUMNS = (5, 10)  # Hạn, Ngày báo cáo (0-based)
 COLUMN_LETTERS = tuple(get_column_letter(i) for i in range(1, len(ROW_WIDTHS) + 1))
@@ -47,9 +49,13 @@ def write_xlsx(report: PlanReport, path: Path) -> None:
     rows_sheet = workbook.create_sheet(report.plan.code[:31])  # codes are [A-Za-z0-9_-]
     _rows_skeleton(rows_sheet, report, words)
     part = f"xl/worksheets/sheet{workbook.index(rows_sheet) + 1}.xml"
+    contents = {part: _with_rows(report.rows)}
+    figures = figures_sheet(workbook, report.indicators)  # reports/indicator_xlsx.py
+    if figures is not None:
+        contents[figures[0]] = figures[1]
     skeleton = io.BytesIO()
     workbook.save(skeleton)
-    rewrite_part(skeleton.getvalue(), Path(path), part, _with_rows(report.rows))
+    rewrite_parts(skeleton.getvalue(), Path(path), contents)
 
 
 def _header_row(sheet: WriteOnlyWorksheet, titles: Sequence[str]) -> list[WriteOnlyCell]:
@@ -95,11 +101,11 @@ def _summary(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
         _text(sheet, plan.issuer),
         _styled(sheet, plan.issued, DATE_FORMAT),
         _text(sheet, plan.coordinator.name),
-        _styled(sheet, report.at, DATE_FORMAT),
+        _as_of(sheet, report),
         report.units_count,
         report.tasks_count,
     ]
-    labels = _split_lines(words.summary_labels())
+    labels = lines(words.summary_labels())
     for label, value in zip(labels, values, strict=True):
         sheet.append([label, value])
     sheet.append([])
@@ -108,8 +114,10 @@ def _summary(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
         count = tally.counts[category]
         share = _styled(sheet, count / tally.total if tally.total else None, PERCENT_FORMAT)
         sheet.append([category.label, count, share])
-    total, completion, due_soon, unreported, blocked = _split_lines(words.summary_totals())
+    total, done, dated, completion, due_soon, unreported, blocked = lines(words.summary_totals())
     sheet.append([_bold(sheet, total), tally.total])
+    sheet.append([done, tally.done])
+    sheet.append([dated, tally.dated])
     sheet.append([completion, None, _styled(sheet, _fraction(tally), PERCENT_FORMAT)])
     sheet.append([due_soon, tally.due_soon])
     sheet.append([unreported, tally.unreported])
@@ -135,6 +143,8 @@ def _units(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
                 tally.total,
                 tally.unreported,
                 tally.blocked,
+                tally.done,
+                tally.dated,
                 _styled(sheet, _fraction(tally), PERCENT_FORMAT),
             ]
         )
@@ -177,7 +187,7 @@ def _values(number: int, row: ReportRow) -> tuple[Any, ...]:
         row.task.title,
         row.due_date or PERIOD_LABELS.get(row.period, row.period),
         row.category.label,
-        STATUS_LABELS.get(row.status, row.status),
+        STATUS_LABELS[row.status],
         row.percent,
         row.note,
         row.reported_on,
@@ -206,6 +216,13 @@ def _row_xml(number: int, values: Sequence[Any], styles: dict[str, str]) -> str:
     return f'<row r="{number}">{"".join(cells)}</row>'
 
 
+def _as_of(sheet: WriteOnlyWorksheet, report: PlanReport) -> WriteOnlyCell:
+    """When the figures stand: the report's day, or its local time on that day."""
+    if report.as_of is None:
+        return _styled(sheet, report.at, DATE_FORMAT)
+    return _styled(sheet, datetime.combine(report.at, report.as_of), TIME_FORMAT)
+
+
 def _fraction(tally: Tally) -> float | None:
     """The completion rate as a fraction for a percent-formatted cell."""
     return tally.done / tally.dated if tally.dated else None
@@ -228,8 +245,3 @@ def _bold(sheet: WriteOnlyWorksheet, value: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
     cell.font = HEADER_FONT
     return cell
-
-
-def _split_lines(text: Any) -> list[str]:
-    """Non-empty lines of a rendered macro."""
-    return [line.strip() for line in str(text).splitlines() if line.strip()]

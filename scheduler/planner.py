@@ -16,8 +16,11 @@ from sqlmodel import Session, select
 from plans.calendar import Calendar, default_calendar
 from plans.importer import extend_horizons
 from plans.policy import ReminderPolicy, Step, due_and_next_step
-from storage.db import insert_ignore, session_scope
-from storage.models import Assignment, Contact, Occurrence, Outbox, Plan, Task, Unit
+from scheduler.notices import PartnerStep, partner_notices, retirement_notices
+from storage.db import session_scope
+from storage.enums import AssignmentRole
+from storage.models import Assignment, Contact, Occurrence, Plan, Task, Unit
+from storage.outbox import outbox_row, queue
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,8 @@ def plan_due_reminders(
     calendar = calendar or default_calendar()
     result = PlanResult()
     extend_horizons(engine, now=now, calendar=calendar)
+    with session_scope(engine) as session:
+        result.planned += queue(session, retirement_notices(session, now=now))
     while True:
         with session_scope(engine) as session:
             done, planned = _plan_batch(session, now=now, calendar=calendar)
@@ -59,6 +64,9 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
             Assignment.unit_id,
             Plan.id.label("plan_id"),  # type: ignore[union-attr]
             Plan.reminders,
+            Assignment.id.label("assignment_id"),  # type: ignore[union-attr]
+            # A partner reports only when the task asks it to; else it is told once.
+            ((Assignment.role == AssignmentRole.OWNER) | Task.partners_report).label("reports"),
         )
         .join(Assignment, Assignment.id == Occurrence.assignment_id)
         .join(Task, Task.id == Assignment.task_id)
@@ -78,7 +86,8 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
     steps: dict[tuple[int, date | None, bool], tuple[Step | None, Step | None]] = {}
     outbox: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
-    for occurrence_id, due, period, open_, unit_id, plan_id, reminders in rows:
+    partners: list[PartnerStep] = []
+    for occurrence_id, due, period, open_, unit_id, plan_id, reminders, held, reports in rows:
         if plan_id not in policies:
             policies[plan_id] = ReminderPolicy.from_mapping(reminders)
         policy = policies[plan_id]
@@ -91,6 +100,9 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
                     due=due, ongoing=ongoing, now=now, policy=policy, calendar=calendar
                 )
             step, nxt = steps[key]
+        if step is not None and not reports:  # its first step: told once, no more steps
+            partners.append(PartnerStep(occurrence_id, held, unit_id))
+            step, nxt = None, None
         if step is not None:
             kind = "checkin" if ongoing else "reminder"
             for contact_id in contacts.get(unit_id, ()):
@@ -100,7 +112,8 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
                     outbox.append(_row(occurrence_id, head_id, "escalation", step, now))
         moves.append({"occurrence": occurrence_id, "next": nxt.send_at if nxt else None})
     session.connection().execute(MOVE_NEXT_REMINDER, moves)  # Core executemany, not ORM bulk
-    planned = insert_ignore(session, Outbox, outbox)
+    outbox += partner_notices(session, partners, now=now)
+    planned = queue(session, outbox)
     logger.debug("planned %s reminders for %s occurrences", planned, len(rows))
     return len(rows), planned
 
@@ -114,17 +127,15 @@ MOVE_NEXT_REMINDER = (
 
 def _row(occurrence_id: int, contact_id: int, kind: str, step: Step, now: datetime) -> dict:
     """An outbox row; the key makes planning the same step twice a no-op."""
-    return {
-        "key": f"{occurrence_id}:{step.name}:{contact_id}",
-        "contact_id": contact_id,
-        "occurrence_id": occurrence_id,
-        "kind": kind,
-        "step": step.name,
-        "planned_for": step.send_at,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-    }
+    return outbox_row(
+        key=f"{occurrence_id}:{step.name}:{contact_id}",
+        contact_id=contact_id,
+        occurrence_id=occurrence_id,
+        kind=kind,
+        step=step.name,
+        planned_for=step.send_at,
+        now=now,
+    )
 
 
 def _contact_ids(session: Session, unit_ids: set[int], role: str) -> dict[int, list[int]]:

@@ -7,6 +7,7 @@ the first tick from Monday 07:30 on, so a process that was down on Monday mornin
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,11 +35,18 @@ async def tick(
     *,
     now: datetime,
     calendar: Calendar | None = None,
+    quotas: Mapping[str, int] | None = None,
 ) -> TickResult:
-    """Plan due reminders as of `now` and send what is pending."""
+    """Plan due reminders and the weekly digest (`quotas`: per channel) at `now`, then send."""
     planned = plan_due_reminders(engine, now=now, calendar=calendar)
     if digest_due(now):
-        plan_digests(engine, now=now)
+        plan_digests(
+            engine,
+            now=now,
+            capabilities=dispatcher.capabilities,
+            channels=list(dispatcher.senders),
+            quotas=quotas,
+        )
     dispatched = await dispatcher.dispatch(now=now)
     if planned.planned or dispatched.messages:
         logger.info(

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
-from sqlalchemy import event
-from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.sql import Executable
-from sqlmodel import Session, create_engine
+from sqlalchemy import Table, event, inspect
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlmodel import Session, SQLModel, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READONLY = "dondoc_readonly"
@@ -28,6 +30,54 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         _tune_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class MissingDatabase(Exception):
+    """The SQLite file of a URL does not exist (connecting to it would create an empty one)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no database file {path}")
+        self.path = path
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another engine or an in-memory database."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):  # a URI filename (`?uri=true`)
+        if parsed.query.get("mode") == "memory" or database.startswith("file::memory:"):
+            return None
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database)
+
+
+def open_existing(url: str, **kwargs: Any) -> Engine:
+    """An engine on a database that must already exist: a missing SQLite file is not created."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise MissingDatabase(path)
+    return make_engine(url, **kwargs)
+
+
+class _Stored(Protocol):
+    """A row with an integer primary key."""
+
+    id: int | None
+
+
+def stored_id(row: _Stored) -> int:
+    """The id of a row read from the database (or flushed to it): never None there."""
+    assert row.id is not None, "a row that was never stored has no id"
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, for Core statements (SQLModel does not type `__table__`)."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table)
+    return table
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -78,26 +128,32 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def insert_ignore(session: Session, model: type, rows: list[dict[str, Any]]) -> int:
+def insert_ignore(
+    session: Session | Connection, model: type[SQLModel], rows: list[dict[str, Any]]
+) -> int:
     """Insert rows, silently skipping those that collide with a unique key; return inserted."""
     if not rows:
         return 0
-    statement = _insert_ignore_statement(session.get_bind().dialect.name, model)
+    connection = session if isinstance(session, Connection) else session.connection()
+    statement = _insert_ignore_statement(connection.dialect.name, model)
     # One statement compiled once and cached, run for every row (executemany).
-    result = session.connection().execute(statement, rows)
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    result = connection.execute(statement, rows)
+    return max(result.rowcount or 0, 0)
 
 
 @lru_cache(maxsize=64)
-def _insert_ignore_statement(dialect: str, model: type) -> Any:
+def _insert_ignore_statement(dialect: str, model: type[SQLModel]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING for a table, per dialect."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    table = model.__table__  # type: ignore[attr-defined]
     # psycopg's rowcount for an INSERT is lost unless asked for (SQLite keeps it anyway).
-    return insert(table).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        on_postgresql = postgresql_insert(table_of(model)).on_conflict_do_nothing()
+        return on_postgresql.execution_options(preserve_rowcount=True)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    on_sqlite = sqlite_insert(table_of(model)).on_conflict_do_nothing()
+    return on_sqlite.execution_options(preserve_rowcount=True)
 
 
 @dataclass(frozen=True)
@@ -113,14 +169,15 @@ class DriverStatement:
     fixed: dict[str, Any]  # values written into the statement itself (literals in `values()`)
 
     @classmethod
-    def compile(cls, statement: Executable, dialect: Dialect) -> DriverStatement:
+    def compile(cls, statement: ClauseElement, dialect: Dialect) -> DriverStatement:
         """Compile `statement` for `dialect`."""
         compiled = statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
         order = tuple(compiled.positiontup) if compiled.positiontup else None
         return cls(compiled.string, order, dict(compiled.params))
 
     def execute(self, connection: Any, values: dict[str, Any]) -> None:
-        """Run the statement with `values` on a driver connection (commit is the caller's)."""
+        """Run the statement with `values` on a driver connection (autocommit: one round trip)."""
         params = {**self.fixed, **values}
         cursor = connection.cursor()
         try:
@@ -133,19 +190,19 @@ class DriverStatement:
 
 @contextmanager
 def driver_connection(engine: Engine) -> Iterator[Any]:
-    """A pooled DBAPI connection where writes open a transaction that `commit()` ends.
+    """A pooled DBAPI connection in autocommit mode: each statement is its own transaction,
+    one round trip (what a single statement run per message needs, and no more).
 
-    That is psycopg's own behaviour; SQLite's connections are in autocommit mode for
-    SQLAlchemy's sake, so this one opens BEGIN IMMEDIATE before a write while it is lent out.
+    SQLite's connections are in autocommit mode already, for SQLAlchemy's sake; a psycopg
+    connection is put in it while it is lent out.
     """
     connection = engine.raw_connection()
-    sqlite = is_sqlite(engine)
+    driver = None if is_sqlite(engine) else connection.driver_connection
     try:
-        if sqlite:
-            connection.driver_connection.isolation_level = "IMMEDIATE"  # type: ignore[union-attr]
+        if driver is not None:
+            driver.autocommit = True  # type: ignore[union-attr]
         yield connection
     finally:
-        connection.rollback()  # nothing uncommitted survives a failure
-        if sqlite:
-            connection.driver_connection.isolation_level = None  # type: ignore[union-attr]
+        if driver is not None:
+            driver.autocommit = False  # type: ignore[union-attr]
         connection.close()

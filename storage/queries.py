@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import (
     Assignment,
@@ -33,7 +33,7 @@ def group_members(*, session: Session) -> dict[str, list[str]]:
     members: dict[str, list[str]] = {g.code: [] for g in session.exec(select(UnitGroup))}
     rows = session.exec(
         select(GroupMember.group_code, Unit.code)
-        .join(Unit, Unit.id == GroupMember.unit_id)
+        .join(Unit, col(Unit.id) == GroupMember.unit_id)
         .where(Unit.active)
         .order_by(Unit.code)
     )
@@ -42,12 +42,17 @@ def group_members(*, session: Session) -> dict[str, list[str]]:
     return members
 
 
-def unit_groups(*, session: Session) -> dict[int, list[str]]:
-    """unit id → its group codes."""
-    found: dict[int, list[str]] = defaultdict(list)
-    for member in session.exec(select(GroupMember)):
-        found[member.unit_id].append(member.group_code)
-    return found
+def names_by_code(*, session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """The names of units and groups by code (a group with no description: its code)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    groups = session.exec(
+        select(UnitGroup.code, UnitGroup.name).where(col(UnitGroup.code).in_(wanted))
+    )
+    names = {code: name or code for code, name in groups}
+    units = session.exec(select(Unit.code, Unit.name).where(col(Unit.code).in_(wanted)))
+    return names | dict(units.all())
 
 
 def plan_by_code(*, session: Session, code: str) -> Plan | None:
@@ -57,7 +62,7 @@ def plan_by_code(*, session: Session, code: str) -> Plan | None:
 
 REF_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed by hand
 # Codes a user could mistake for (or the bot would read as) a command word.
-RESERVED_CODES = frozenset({"HUY", "HELP", "XONG", "START", "STATUS", "XACNHAN", "SKIP"})
+RESERVED_CODES = frozenset({"HUY", "HELP", "XONG", "START", "STATUS", "XACNHAN", "SKIP", "DATHAN"})
 
 
 def ensure_ref_code(
@@ -82,7 +87,7 @@ def ensure_ref_codes(
     contact_ids = sorted({c for c, _, _ in wanted})
     rows = session.exec(
         select(MessageRef.contact_id, MessageRef.code, MessageRef.occurrence_id).where(
-            MessageRef.contact_id.in_(contact_ids)  # type: ignore[attr-defined]
+            col(MessageRef.contact_id).in_(contact_ids)
         )
     ).all()
     codes = {(contact, occurrence): code for contact, code, occurrence in rows}

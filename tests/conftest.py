@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ EXAMPLES = ROOT / "plans" / "examples"
 # A fresh database per test either way: a new SQLite file, or a new PostgreSQL database on a
 # server started once per pytest process. `database_url` alone gives an empty database, like a
 # new SQLite file; when the test also uses `engine`, the database is copied from a template
-# migrated once, so the per-test migration finds nothing to do.
+# migrated once (a file copy on SQLite), so the per-test migration finds nothing to do.
 
 PG_TEMPLATE = "dondoc_template"
 PG_DATABASE_NUMBERS = itertools.count(1)
@@ -59,11 +60,24 @@ def postgres_template(postgres: PostgresServer) -> str:
     return PG_TEMPLATE
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the head revision once, copied for each test that migrates."""
+    path = tmp_path_factory.mktemp("template") / "dondoc.db"
+    eng = make_engine(f"sqlite:///{path}")
+    migrate(eng)
+    eng.dispose()  # the last connection closed: the WAL is checkpointed into the file
+    return path
+
+
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database for one test (child processes can be given the same URL)."""
     if selected_backend() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'dondoc.db'}"
+        path = tmp_path / "dondoc.db"
+        if "engine" in request.fixturenames:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
     server: PostgresServer = request.getfixturevalue("postgres")
     migrated = "engine" in request.fixturenames

@@ -61,7 +61,9 @@ def test_imports_point_down(name: str) -> None:
     wrong = sorted(
         target
         for target in imported(MODULES[name])
-        if (top := target.split(".")[0]) in ALLOWED and top != package and top not in ALLOWED[package]
+        if (top := target.split(".")[0]) in ALLOWED
+        and top != package
+        and top not in ALLOWED[package]
     )
     assert not wrong, f"{name} imports upward or sideways: {wrong}"
 

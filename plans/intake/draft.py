@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 
 from plans.intake import texts
-from plans.intake.reader import read_document
 from plans.intake.header import Header, read_header
 from plans.intake.owners import Mention, UnitIndex, fold, plain
+from plans.intake.reader import read_document
 from plans.intake.tasks import Task, extract_tasks
 
 _CODE_MAX = 40

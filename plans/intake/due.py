@@ -68,9 +68,9 @@ def find_due_phrases(text: str, *, issued: date) -> list[DuePhrase]:
             start = label.end()
             found.append(DuePhrase(phrase, start, start + len(phrase), readable(phrase, issued)))
     for match in _TRIGGER_RE.finditer(text):
-        phrase = _longest_readable(text, match.start(), issued)
-        if phrase:
-            found.append(phrase)
+        longest = _longest_readable(text, match.start(), issued)
+        if longest:
+            found.append(longest)
     for match in _STATUS_RE.finditer(text):
         if _at_clause_edge(text, match.start(), match.end()):
             found.append(DuePhrase(match[0], match.start(), match.end(), True))

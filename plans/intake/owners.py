@@ -200,8 +200,8 @@ class UnitIndex:
             self.loose.setdefault(_loose(key), code)
         # Fuzzy matching compares names of one kind only: "Sở …" is never "Phòng …".
         self._choices: dict[str, list[str]] = {}
-        for key in self.loose:
-            self._choices.setdefault(key.split()[0], []).append(key)
+        for loose in self.loose:
+            self._choices.setdefault(loose.split()[0], []).append(loose)
 
     @classmethod
     def from_units_file(cls, units: UnitsFile) -> UnitIndex:

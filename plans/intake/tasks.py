@@ -147,7 +147,7 @@ def _is_task_heading(block: Block) -> bool:
 def _ends_section(block: Block, numeral: str) -> bool:
     """Whether a block opens the next section (a heading numbered like the task section's)."""
     roman = _ROMAN_RE.match(block.text)
-    return bool(numeral and roman) and roman[1].upper() != numeral
+    return bool(numeral) and roman is not None and roman[1].upper() != numeral
 
 
 def _body(blocks: tuple[Block, ...]) -> list[Block]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
@@ -17,14 +18,16 @@ def run_migrations_online() -> None:
     if connection is None:
         from storage.db import make_engine
 
-        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        assert url is not None, "storage/schema.py gives a connection or a URL"
+        engine = make_engine(url)
         with engine.connect() as conn:
             _run(conn)
         return
     _run(connection)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     """Configure the context on a connection and run the upgrade."""
     context.configure(
         connection=connection,

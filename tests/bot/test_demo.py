@@ -6,12 +6,14 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from docx import Document
 from openpyxl import load_workbook
 
 from tests.e2e.dondoc_process import DONDOC, ROOT
 
 
+@pytest.mark.slow  # a subprocess
 def test_demo_simulates_a_month_and_writes_the_reports(tmp_path: Path) -> None:
     # Nothing configured: no token, no database URL, whatever the developer's shell holds.
     env = {
@@ -43,3 +45,9 @@ def test_demo_simulates_a_month_and_writes_the_reports(tmp_path: Path) -> None:
     assert any(p.text.strip() == "BÁO CÁO" for p in docx.paragraphs)
     sheet = load_workbook(out / "reports" / "bao-cao-KH-GDDT-2023.xlsx").active
     assert sheet is not None and sheet.max_row > 10
+    # Simulated contacts give the figures the example plans ask for: in chat, then in the files.
+    assert "Số liệu nhiệm vụ" in shown and "Chỉ tiêu" in shown
+    assert "Phòng học kiên cố trên tổng số phòng học (mục tiêu đến năm 2030): " in shown
+    figures = (out / "reports" / "bao-cao-KH-315-HU.md").read_text(encoding="utf-8")
+    assert "## 6. Số liệu chỉ tiêu" in figures and "**Tổng hợp**" in figures
+    assert "Chỉ tiêu" in load_workbook(out / "reports" / "bao-cao-KH-315-HU.xlsx").sheetnames

@@ -27,9 +27,9 @@ def test_validate_lists_the_tasks_nothing_reminds_of(
     result = runner.invoke(app, ["plan", "validate", str(examples / "kh-gddt-2023.yaml")])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert "Hợp lệ: KH-GDDT-2023 — 19 nhiệm vụ." in lines
+    assert "Hợp lệ: KH-GDDT-2023 — 18 nhiệm vụ." in lines
     assert (
-        "Nhiệm vụ theo thời hạn: 4 có hạn một lần, 7 định kỳ, 2 thường xuyên, 1 theo yêu cầu, "
+        "Nhiệm vụ theo thời hạn: 3 có hạn một lần, 7 định kỳ, 2 thường xuyên, 1 theo yêu cầu, "
         "5 không thời hạn." in " ".join(lines)
     )
     assert "Không thời hạn nên không được nhắc (5):" in lines

@@ -90,6 +90,7 @@ def assert_token_nowhere(text: str) -> None:
         assert form not in text
 
 
+@pytest.mark.slow  # a subprocess
 def test_tick_with_an_api_url_without_scheme_never_shows_the_token(
     engine: Engine, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -106,6 +107,7 @@ def test_tick_with_an_api_url_without_scheme_never_shows_the_token(
     assert TOKEN.encode() not in backup_bytes(database_url, env, tmp_path, request)
 
 
+@pytest.mark.slow  # a subprocess
 def test_tick_through_a_redirect_loop_never_stores_the_token(
     engine: Engine, database_url: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

@@ -13,9 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 
+from bot import zalo_channel
+from bot.inbox import Inbox
+from bot.settings import Settings
 from bot.zalo_channel import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloPoller, ZaloSender
-from plans.messages import (
+from chat.messages import (
     Attachment,
     Button,
     OutgoingMessage,
@@ -52,6 +56,35 @@ async def test_get_me_and_wrong_token(fake: FakeZaloApi, api: ZaloApi) -> None:
     async with ZaloApi(TOKEN, base_url=fake.api_url().replace("/bot", "/nobot")) as lost:
         with pytest.raises(ZaloAuthError, match="404"):
             await lost.get_me()
+
+
+async def test_a_bot_that_never_had_a_webhook_starts_polling(
+    fake: FakeZaloApi, api: ZaloApi, engine: Engine
+) -> None:
+    assert await api.get_webhook_info() == {}  # the platform's 404 "Not Found": no webhook
+    config = Settings(  # type: ignore[call-arg]
+        _env_file=None, zalo_bot_token=TOKEN, zalo_api_url=fake.api_url(), zalo_poll_timeout=0
+    )
+    inbox = Inbox(engine)
+    running = await zalo_channel.start(config, inbox)  # it used to stop on "HTTP 404"
+    try:
+        for _ in range(500):  # waiting for the poller task on this loop
+            if "getUpdates" in fake.calls:
+                break
+            await asyncio.sleep(0.01)
+        assert "getUpdates" in fake.calls and "deleteWebhook" not in fake.calls
+    finally:
+        await running.stop()
+        await inbox.stop()
+
+
+async def test_a_registered_webhook_is_reported_and_deleted_for_polling(
+    fake: FakeZaloApi, api: ZaloApi
+) -> None:
+    await api.set_webhook("https://dondoc.example.org/zalo", "s3cret-webhook-value")
+    assert (await api.get_webhook_info())["url"] == "https://dondoc.example.org/zalo"
+    await api.delete_webhook()
+    assert await api.get_webhook_info() == {}
 
 
 async def test_get_updates_408_means_no_update(fake: FakeZaloApi, api: ZaloApi) -> None:
@@ -231,6 +264,7 @@ async def _never(update: dict[str, Any]) -> None:
     raise AssertionError("no update expected")
 
 
+@pytest.mark.slow  # a subprocess
 def test_fake_runs_as_a_subprocess(tmp_path: Path) -> None:
     log = tmp_path / "sent.jsonl"
     process = subprocess.Popen(
@@ -250,6 +284,9 @@ def test_fake_runs_as_a_subprocess(tmp_path: Path) -> None:
             got = client.post(f"/bot{TOKEN}/getUpdates", json={"timeout": "0"}).json()
             assert got == {"ok": True, "result": update}
             assert client.post(f"/bot{TOKEN}/getUpdates", json={}).status_code == 408
+            no_hook = client.post(f"/bot{TOKEN}/getWebhookInfo", json={})
+            assert no_hook.status_code == 404
+            assert no_hook.json() == {"ok": False, "description": "Not Found"}
             sent = client.post(f"/bot{TOKEN}/sendMessage", json={"chat_id": "1", "text": "chào"})
             assert sent.json()["ok"] is True and isinstance(
                 sent.json()["result"]["message_id"], str

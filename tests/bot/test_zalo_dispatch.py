@@ -16,7 +16,7 @@ from telegram.request import HTTPXRequest
 
 from bot.telegram_channel import TelegramSender
 from bot.zalo_channel import ZaloApi, ZaloSender
-from handlers.texts import to_plain
+from chat.texts import to_plain
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
 from scheduler.ratelimit import unlimited

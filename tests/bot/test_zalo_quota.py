@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.zalo_channel import count_sent
+from bot.inbox import count_sent
 from scheduler.quota import quota_warning
 from storage.models import SentCounter
 from tests.utils.clock import local_time
@@ -17,7 +17,7 @@ NOW = local_time("2026-11-23 08:00")
 def warning(engine: Engine, quota: int | None, at: str = "2026-11-23 08:00") -> str | None:
     """The warning as the digest would ask for it."""
     with Session(engine) as session:
-        return quota_warning(session, quota=quota, now=local_time(at))
+        return quota_warning(session, channel="zalo", quota=quota, now=local_time(at))
 
 
 def test_counts_add_up_per_channel_and_month(engine: Engine) -> None:

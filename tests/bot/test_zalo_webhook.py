@@ -1,4 +1,4 @@
-"""The Zalo webhook: secret checked before parsing, wrapped and bare updates queued, fast 200."""
+"""The Zalo webhook: secret checked before parsing; wrapped and bare updates stored, then 200."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot import zalo_channel
+from bot.inbox import Inbox
 from bot.settings import Settings
 from bot.zalo_channel import SECRET_HEADER, ZaloApi, start_webhook
+from storage.models import Inbound
 from tests.fakes.zalo_api import TOKEN, FakeZaloApi
 
 SECRET = "s3cret-webhook-value"
@@ -55,16 +58,14 @@ def update(text: str, message_id: str) -> dict[str, Any]:
 
 
 class Hook:
-    """A started webhook, its URL, and what its handler received."""
+    """A started webhook, its URL, and the bodies its `accept` was given."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.handled: list[dict[str, Any]] = []
-        self.release = asyncio.Event()  # the handler blocks until the test releases it
+        self.accepted: list[dict[str, Any]] = []
 
-    async def handle(self, item: dict[str, Any]) -> None:
-        await self.release.wait()
-        self.handled.append(item)
+    async def accept(self, payload: dict[str, Any]) -> None:
+        self.accepted.append(payload)
 
     async def post(self, body: bytes, secret: str | None = SECRET) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
@@ -73,14 +74,6 @@ class Hook:
         async with httpx.AsyncClient() as client:
             return await client.post(self.url, content=body, headers=headers, timeout=5)
 
-    async def until_handled(self, count: int) -> None:
-        self.release.set()
-        for _ in range(200):
-            if len(self.handled) >= count:
-                return
-            await asyncio.sleep(0.01)  # yields to the worker task on this same loop
-        raise AssertionError(f"{len(self.handled)} of {count} handled")
-
 
 @pytest.fixture
 async def hook(fake: FakeZaloApi) -> AsyncIterator[Hook]:
@@ -88,7 +81,7 @@ async def hook(fake: FakeZaloApi) -> AsyncIterator[Hook]:
     config = settings()
     async with ZaloApi(TOKEN, base_url=fake.api_url()) as api:
         started = Hook(f"http://127.0.0.1:{config.webhook_port}/zalo")
-        stop: Callable[[], Awaitable[None]] = await start_webhook(config, api, started.handle)
+        stop: Callable[[], Awaitable[None]] = await start_webhook(config, api, started.accept)
         try:
             yield started
         finally:
@@ -107,31 +100,61 @@ async def test_wrong_or_missing_secret_is_refused_before_parsing(
     assert response.status_code == 403  # not 400: the body was never read as JSON
     response = await hook.post(json.dumps(update("x", "m-0")).encode(), secret=secret)
     assert response.status_code == 403
-    await hook.until_handled(0)
-    assert hook.handled == []
+    assert hook.accepted == []
 
 
 async def test_right_secret_with_a_bad_body_is_400(hook: Hook) -> None:
     assert (await hook.post(b"{not json")).status_code == 400
     assert (await hook.post(b"[1, 2]")).status_code == 400
+    assert hook.accepted == []
 
 
-async def test_wrapped_and_bare_updates_are_accepted_at_once(hook: Hook) -> None:
-    wrapped = {"ok": True, "result": update("xong", "m-1")}
-    bare = update("đang làm 50%", "m-2")
-    # The handler is still blocked: a 200 here proves the answer does not wait for it.
-    first = await hook.post(json.dumps(wrapped, ensure_ascii=False).encode())
-    second = await hook.post(json.dumps(bare, ensure_ascii=False).encode())
-    assert (first.status_code, second.status_code) == (200, 200)
-    assert hook.handled == []
-    await hook.until_handled(2)
-    assert [h["message"]["message_id"] for h in hook.handled] == ["m-1", "m-2"]
+async def test_updates_are_stored_before_the_200_and_answered_after(
+    fake: FakeZaloApi, engine: Engine
+) -> None:
+    config = settings(zalo_api_url=fake.api_url())
+    inbox = Inbox(engine)
+    running = await zalo_channel.start(config, inbox)
+    hook = Hook(f"http://127.0.0.1:{config.webhook_port}/zalo")
+    fake.hold("sendChatAction")  # the lane waits on the platform before handling anything
+    try:
+        wrapped = {"ok": True, "result": update("alo", "m-1")}
+        bare = update("xin chào", "m-2")
+        first = await hook.post(json.dumps(wrapped, ensure_ascii=False).encode())
+        second = await hook.post(json.dumps(bare, ensure_ascii=False).encode())
+        assert (first.status_code, second.status_code) == (200, 200)
+        assert stored(engine) == [("m-1", False), ("m-2", False)]  # stored, not handled yet
+        assert fake.texts_for("84966666666") == []
+        fake.release("sendChatAction")
+        answers = await texts(fake, "84966666666", 2)
+        assert len(answers) == 2 and all("DK mã-mời" in a for a in answers)
+        assert stored(engine) == [("m-1", True), ("m-2", True)]
+    finally:
+        fake.release("sendChatAction")
+        await running.stop()
+        await inbox.stop()
+
+
+def stored(engine: Engine) -> list[tuple[str, bool]]:
+    """(update key, handled) of every stored Zalo update."""
+    with Session(engine) as session:
+        rows = session.exec(select(Inbound).where(Inbound.channel == "zalo")).all()
+        return sorted((r.update_key, r.handled_at is not None) for r in rows)
+
+
+async def texts(fake: FakeZaloApi, chat: str, count: int) -> list[str]:
+    """The texts sent to `chat`, once there are `count` (the inbox answers on this loop)."""
+    for _ in range(500):  # waiting for another task's progress, not for a schedule
+        if len(fake.texts_for(chat)) >= count:
+            break
+        await asyncio.sleep(0.01)
+    return fake.texts_for(chat)
 
 
 async def test_webhook_needs_a_secret(fake: FakeZaloApi) -> None:
     async with ZaloApi(TOKEN, base_url=fake.api_url()) as api:
         with pytest.raises(ValueError, match="ZALO_WEBHOOK_SECRET"):
-            await start_webhook(settings(zalo_webhook_secret=None), api, Hook("").handle)
+            await start_webhook(settings(zalo_webhook_secret=None), api, Hook("").accept)
 
 
 async def test_webhook_refuses_to_share_telegrams_port(fake: FakeZaloApi) -> None:
@@ -142,26 +165,4 @@ async def test_webhook_refuses_to_share_telegrams_port(fake: FakeZaloApi) -> Non
     )
     async with ZaloApi(TOKEN, base_url=fake.api_url()) as api:
         with pytest.raises(ValueError, match="ZALO_WEBHOOK_PORT"):
-            await start_webhook(both, api, Hook("").handle)
-
-
-async def test_started_channel_in_webhook_mode_answers_through_the_api(
-    fake: FakeZaloApi, engine: Engine
-) -> None:
-    config = settings(zalo_api_url=fake.api_url())
-    running = await zalo_channel.start(config, engine)
-    try:
-        assert fake.webhook["url"] == HOOK_URL and "getUpdates" not in fake.calls
-        hook = Hook(f"http://127.0.0.1:{config.webhook_port}/zalo")
-        response = await hook.post(
-            json.dumps({"ok": True, "result": update("alo", "m-9")}).encode()
-        )
-        assert response.status_code == 200
-        for _ in range(300):  # the answer is sent by the worker task on this loop
-            if fake.texts_for("84966666666"):
-                break
-            await asyncio.sleep(0.01)
-        (answer,) = fake.texts_for("84966666666")
-        assert "DK mã-mời" in answer
-    finally:
-        await running.stop()
+            await start_webhook(both, api, Hook("").accept)

@@ -3,7 +3,9 @@
 `POST /bot<TOKEN>/<method>` with a JSON body. `getUpdates` hands out one queued update at a time
 (`{"ok": true, "result": {...}}`), waiting up to its `timeout` for one, else answers HTTP 408.
 Ids are strings, `date` is epoch milliseconds, texts over 2,000 characters are refused (400), a
-wrong token gets 401. Every accepted sendMessage/sendPhoto is recorded.
+wrong token gets 401, `getWebhookInfo` for a bot without a webhook gets 404 "Not Found" (as the
+real platform answers). Every accepted sendMessage/sendPhoto is recorded; calls of a method can be
+held (`hold`/`release`) to keep the bot waiting on the platform.
 
 Run in a thread (`with FakeZaloApi() as fake:` or `.start()`/`.stop()`) or as a process
 (`python -m tests.fakes.zalo_api PORT LOG [TOKEN]`): then each recorded message is appended to LOG
@@ -59,6 +61,7 @@ class FakeZaloApi(LoopbackServer):
     calls: list[str] = field(default_factory=list)  # every method called, in order
     blocked: set[str] = field(default_factory=set)
     webhook: dict[str, str] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)  # methods whose calls wait for `release`
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition()
@@ -88,6 +91,17 @@ class FakeZaloApi(LoopbackServer):
         """Deliver the same update again (same message_id), as Zalo does."""
         return self.enqueue(json.loads(json.dumps(update)))
 
+    def hold(self, method: str) -> None:
+        """Keep calls of `method` waiting (as a slow platform would) until `release`."""
+        with self._changed:
+            self.held.add(method)
+
+    def release(self, method: str) -> None:
+        """Let the waiting and later calls of `method` through."""
+        with self._changed:
+            self.held.discard(method)
+            self._changed.notify_all()
+
     def pending(self) -> int:
         """Updates not yet fetched."""
         with self._changed:
@@ -116,6 +130,16 @@ class FakeZaloApi(LoopbackServer):
                     raise AssertionError(f"chat {chat_id}: no {needle!r} after #{after}: {texts}")
                 self._changed.wait(left)
 
+    def wait_for_call(self, method: str, *, count: int = 1, timeout: float = 20.0) -> None:
+        """Block until `method` has been called `count` times (held calls included)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self.calls.count(method) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{method} called {self.calls.count(method)}/{count}")
+                self._changed.wait(left)
+
     # -- the API ---------------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
@@ -141,6 +165,9 @@ class FakeZaloApi(LoopbackServer):
             return _error(request, 401, "Unauthorized")
         with self._changed:
             self.calls.append(method)
+            self._changed.notify_all()
+            while method in self.held:
+                self._changed.wait()
         answer = getattr(self, f"_api_{method}", None)
         if answer is None:
             return _error(request, 404, f"Not Found: method {method}")
@@ -193,6 +220,8 @@ class FakeZaloApi(LoopbackServer):
     def _api_getWebhookInfo(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # noqa: N802
         with self._changed:
             url = self.webhook.get("url", "")
+        if not url:  # what the real platform answers for a bot without a webhook
+            return 404, {"ok": False, "description": "Not Found"}
         return 200, {"ok": True, "result": {"url": url, "updated_at": _ms()}}
 
     def _api_sendMessage(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # noqa: N802

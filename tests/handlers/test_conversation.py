@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from chat.texts import to_plain
 from handlers.conversation import handle_incoming
 from handlers.invites import create_invite
-from handlers.texts import to_plain
 from handlers.types import Incoming, Outcome
 from storage.db import session_scope
 from storage.models import Contact, Inbound, Occurrence, Outbox, Report

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from chat.texts import to_plain
 from handlers.conversation import handle_incoming
 from handlers.invites import create_invite
-from handlers.texts import to_plain
 from handlers.types import Incoming
 from storage.db import session_scope
 from storage.models import Contact, Invite

@@ -44,7 +44,7 @@ def test_public_holidays_are_not_working_days(day: date) -> None:
 
 
 def test_tet_breaks_are_the_official_ones() -> None:
-    """The breaks SPEC §4 names, and one for every year 2023-2027."""
+    """The Tết breaks of plans/data/holidays.yaml, and one for every year 2023-2027."""
     calendar = default_calendar()
     assert calendar.tet_break(2025) == (date(2025, 1, 25), date(2025, 2, 2))
     assert calendar.tet_break(2026) == (date(2026, 2, 14), date(2026, 2, 22))

@@ -412,7 +412,7 @@ def test_unknown_tet_year_names_the_holiday_table() -> None:
 
 
 def test_one_time_date_is_listed_even_before_issued() -> None:
-    """SPEC §4: a one-time form prints its date even when it lies before `issued`."""
+    """A one-time form prints its date even when it lies before `issued`."""
     deadline = parse_deadline("trước ngày 20/9/2023", issued=date(2024, 1, 1))
     assert deadline.dates(date(2024, 12, 31)) == [date(2023, 9, 19)]
     assert not deadline.recurring

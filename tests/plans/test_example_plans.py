@@ -30,8 +30,7 @@ GDDT = {
     "IV.7": ({"PVHTT", "TTVHTT"}, {"PGDDT"}, "ongoing"),
     "IV.8": ({"HUYEN_DOAN"}, set(), "undated"),
     "IV.9": ({"MTTQ", "BTG_HU", "DOAN_THE"}, set(), "dated"),
-    "IV.10.1": ({"XA"}, set(), "dated"),
-    "IV.10.2": ({"TRUONG"}, set(), "dated"),
+    "IV.10": ({"XA", "TRUONG"}, set(), "dated"),
 }
 
 

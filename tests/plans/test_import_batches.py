@@ -139,6 +139,7 @@ def _import_then_die(database_url: str, path: str, rows: int) -> None:
     )
 
 
+@pytest.mark.slow  # a subprocess
 def test_crashed_import_shows_nothing_and_the_next_import_finishes_it(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:

@@ -22,9 +22,10 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from bot.report_commands import register
-from reports.model import PlanReport, build_report
-from reports.docx_writer import default_place, write_docx
+from reports.docx_writer import write_docx
 from reports.files import write_report
+from reports.letterhead import default_place
+from reports.model import PlanReport, build_report
 from reports.xlsx_writer import write_xlsx
 from tests.utils.clock import local_time
 from tests.utils.factories import assign, make_plan, make_report, make_task, make_unit
@@ -79,12 +80,13 @@ def test_docx_follows_the_administrative_layout(report: PlanReport, tmp_path: Pa
     write_docx(report, path)
     document = docx.Document(str(path))
     left, right = document.tables[0].rows[0].cells
-    assert left.text.splitlines() == [
+    assert [p.text for p in left.paragraphs] == [
         "UBND HUYỆN CẨM GIÀNG",
         "PHÒNG GIÁO DỤC VÀ ĐÀO TẠO",
-        "Số: .../BC-PGDDT",
+        "",  # the short rule
+        "Số:\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0/BC-……",  # no abbreviation in the units file
     ]
-    nation, motto, place = right.paragraphs
+    nation, motto, _, place = right.paragraphs
     assert nation.text == "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" and nation.runs[0].bold
     assert motto.text == "Độc lập - Tự do - Hạnh phúc" and motto.runs[0].bold
     assert place.text == "Cẩm Giàng, ngày 23 tháng 11 năm 2026" and place.runs[0].italic
@@ -98,12 +100,8 @@ def test_docx_follows_the_administrative_layout(report: PlanReport, tmp_path: Pa
     assert any(t.startswith("- Trường Tiểu học <B> & C: nhiệm vụ 1") for t in texts)
     assert "PHỤ LỤC" in texts
     recipients, signature = document.tables[1].rows[0].cells
-    assert recipients.text.splitlines() == [
-        "Nơi nhận:",
-        "- Như trên;",
-        "- UBND huyện Cẩm Giàng (để báo cáo);",
-        "- Lưu: VT.",
-    ]
+    assert "Kính gửi: UBND huyện Cẩm Giàng" in texts
+    assert recipients.text.splitlines() == ["Nơi nhận:", "- Như trên;", "- Lưu: VT."]
     assert signature.paragraphs[0].runs[0].bold
 
 
@@ -154,7 +152,7 @@ def test_docx_is_times_new_roman_on_a4_with_decree_margins(
         15,
     ]
     assert appendix.orientation == WD_ORIENT.LANDSCAPE
-    assert document.tables[0].rows[0].cells[1].paragraphs[2].text.startswith("Hải Dương, ngày")
+    assert document.tables[0].rows[0].cells[1].paragraphs[3].text.startswith("Hải Dương, ngày")
 
 
 def _mm(*lengths: Length | None) -> list[int]:
@@ -239,10 +237,18 @@ def test_xlsx_summary_and_units(report: PlanReport, tmp_path: Path) -> None:
     assert summary["Hoàn thành đúng hạn"] == (1, 0.25)
     assert summary["Chưa hoàn thành, quá hạn"] == (1, 0.25)
     assert summary["Tổng cộng"][0] == 4
-    assert summary["Tỷ lệ hoàn thành (trên các lượt có thời hạn)"][1] == 0.5
+    assert summary["Hoàn thành (đúng hạn và quá hạn)"][0] == 1
+    assert summary["Có thời hạn (không tính lượt không thời hạn)"][0] == 2
+    assert summary["Tỷ lệ hoàn thành (hoàn thành / có thời hạn)"][1] == 0.5
     units = book["Theo đơn vị"]
-    assert units.freeze_panes == "A2" and units.auto_filter.ref == "A1:K3"
-    assert [c.value for c in units[2]] == ["TH_A", "Trường Tiểu học A", 1, 0, 0, 0, 1, 2, 0, 0, 1]
+    assert units.freeze_panes == "A2" and units.auto_filter.ref == "A1:N3"
+    assert [c.value for c in units[2]] == [
+        "TH_A",
+        "Trường Tiểu học A",
+        *(1, 0, 0, 0, 0, 1),  # per category
+        *(2, 0, 0),  # total, unreported, blocked
+        *(1, 1, 1),  # done, with a due date, completion rate
+    ]
 
 
 def test_html_embeds_the_chart_and_escapes_user_text(report: PlanReport, tmp_path: Path) -> None:

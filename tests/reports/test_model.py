@@ -10,7 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from plans.status import Category
 from reports.chat_text import build_digest_text, build_status_text, telegram_length
+from reports.digest import week_summary
 from reports.model import (
     OutOfScopeError,
     PlanReport,
@@ -22,7 +24,6 @@ from reports.model import (
     build_report,
     build_status,
 )
-from plans.status import Category
 from storage.models import Occurrence, Plan, Task, Unit
 from tests.utils.clock import local_time
 from tests.utils.factories import (
@@ -36,6 +37,7 @@ from tests.utils.factories import (
 )
 
 AT = date(2026, 11, 23)
+DIGEST_TIME = local_time("2026-11-23 07:30")
 QUARTERS = [date(2026, 3, 31), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 31)]
 
 
@@ -91,7 +93,7 @@ def test_unknown_plan(session: Session) -> None:
 
 def test_header_and_one_row_per_tracked_occurrence(session: Session, county: County) -> None:
     report = build_report(session, plan_code="KH-T", at=AT)
-    assert report.plan.reference == "12/KH-UBND"
+    assert report.plan.number == "12/KH-UBND"
     assert report.plan.coordinator.name == "Phòng Giáo dục và Đào tạo"
     assert report.plan.coordinator_parent is not None
     assert report.plan.coordinator_parent.name == "UBND huyện Cẩm Giàng"
@@ -109,7 +111,7 @@ def test_recurring_shows_past_periods_and_only_the_next_one(
     assert periods == [date(2026, 3, 31), date(2026, 6, 30)]
     assert [r.category for r in early.rows if r.task.key == "2"] == [
         Category.OVERDUE,
-        Category.IN_PROGRESS,
+        Category.NOT_YET_DUE,
     ]
 
 
@@ -130,12 +132,13 @@ def test_categories_from_report_history(session: Session, county: County) -> Non
     assert _row(report, occ["once-XA_1"]).unreported
     blocked = _row(report, occ["q1-TH_A"])
     assert (blocked.category, blocked.blocked, blocked.note) == (Category.OVERDUE, True, "vướng")
-    assert _row(report, occ["q4-TH_A"]).category is Category.IN_PROGRESS
+    assert _row(report, occ["q4-TH_A"]).category is Category.NOT_YET_DUE
     assert _row(report, occ["ongoing-TH_A"]).category is Category.NO_DEADLINE
     assert report.counts == {
         Category.DONE_ON_TIME: 1,
         Category.DONE_LATE: 1,
-        Category.IN_PROGRESS: 1,
+        Category.IN_PROGRESS: 0,
+        Category.NOT_YET_DUE: 1,
         Category.OVERDUE: 4,
         Category.NO_DEADLINE: 1,
     }
@@ -154,7 +157,7 @@ def test_a_past_date_ignores_later_reports(session: Session, county: County) -> 
     before = _row(build_report(session, plan_code="KH-T", at=date(2026, 11, 24)), occ)
     assert (before.category, before.status, before.percent) == (Category.OVERDUE, "in_progress", 30)
     untouched = _row(build_report(session, plan_code="KH-T", at=date(2026, 11, 14)), occ)
-    assert untouched.unreported and untouched.category is Category.IN_PROGRESS
+    assert untouched.unreported and untouched.category is Category.NOT_YET_DUE
     after = _row(build_report(session, plan_code="KH-T", at=date(2026, 11, 25)), occ)
     assert after.category is Category.DONE_LATE
     assert after.reported_on == date(2026, 11, 25)
@@ -304,13 +307,13 @@ def test_digest_fits_telegram_with_500_units(session: Session) -> None:
                     session, occurrence, "blocked", local_time("2026-11-20 08:00"), note="x" * 900
                 )
     session.commit()
-    report = build_report(session, plan_code="KH-500", at=AT)
-    text = build_digest_text(report)
+    summary = week_summary(session, plan_code="KH-500", now=DIGEST_TIME)
+    text = build_digest_text(summary, attached=True)
     assert telegram_length(text) <= 4096
     assert "... và " in text and "đơn vị khác" in text
     assert "&lt;xã&gt; &amp;" in text and "<xã>" not in text
     assert "Chưa hoàn thành, quá hạn: <b>1.500</b>" in text
-    assert telegram_length(build_digest_text(report, limit=2000)) <= 2000  # Zalo
+    assert telegram_length(build_digest_text(summary, attached=True, limit=2000)) <= 2000  # Zalo
     status = build_status_text(build_status(session, at=AT, plan_code="KH-500", task_key="III.1"))
     assert telegram_length(status) <= 4096 and "nhiệm vụ khác" in status
 
@@ -320,7 +323,8 @@ def test_digest_lists_everything_when_it_is_short(session: Session, county: Coun
         session, county.occ["q1-TH_A"], "blocked", local_time("2026-11-20 08:00"), note="<b>"
     )
     session.commit()
-    text = build_digest_text(build_report(session, plan_code="KH-T", at=AT))
+    summary = week_summary(session, plan_code="KH-T", now=DIGEST_TIME)
+    text = build_digest_text(summary, attached=True)
     assert "Quá hạn theo đơn vị" in text and "Trường Tiểu học A" in text
     assert "Khó khăn mới trong tuần" in text and "&lt;b&gt;" in text
     assert "Đơn vị chưa báo cáo lần nào" in text and "UBND xã Cẩm Vũ" in text

@@ -13,8 +13,8 @@ from telegram import Bot
 
 from bot.http_transport import AiohttpRequest
 from bot.telegram_channel import TelegramSender
-from handlers.texts import to_plain
-from plans.messages import OutgoingMessage
+from chat.messages import OutgoingMessage
+from chat.texts import to_plain
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
 from scheduler.ratelimit import unlimited
@@ -164,6 +164,7 @@ class BrokenOnce:
 
     channel = "telegram"
     max_text = 4096
+    capabilities = TelegramSender.capabilities
 
     def __init__(self) -> None:
         self.delivered: list[str] = []

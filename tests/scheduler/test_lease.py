@@ -17,7 +17,8 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from plans.messages import OutgoingMessage
+from bot.telegram_channel import TelegramSender
+from chat.messages import OutgoingMessage
 from scheduler.dispatcher import Dispatcher, DispatchResult
 from scheduler.lease import LEASE
 from scheduler.planner import plan_due_reminders
@@ -41,6 +42,7 @@ class Chat:
 
     channel = "telegram"
     max_text = 4096
+    capabilities = TelegramSender.capabilities
 
     def __init__(self, delivered: list[str], *, die_at: int | None = None) -> None:
         self.delivered = delivered

@@ -135,6 +135,7 @@ def test_release_unlocks_the_lock_file_before_closing_it(tmp_path: Path) -> None
         fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: no exception
 
 
+@pytest.mark.slow  # a subprocess
 def test_when_the_leader_is_killed_another_process_takes_over(
     engine: Engine, holder: subprocess.Popen[str]
 ) -> None:
@@ -202,6 +203,7 @@ async def test_only_the_leader_runs_the_tick(monkeypatch: pytest.MonkeyPatch) ->
     assert len(ticks) == 2 and leader.asked == 3
 
 
+@pytest.mark.slow  # a subprocess
 def test_two_dondoc_run_processes_elect_one_leader(
     database_url: str, engine: Engine, tmp_path: Path
 ) -> None:

@@ -169,8 +169,9 @@ def make_report(
         occurrence.reported_at = at
         occurrence.done_at = at if status == "done" else None
         occurrence.confirmed_at = confirmed_at
-    else:
-        occurrence.status = "none"
+    else:  # returned: the work is open again, as handlers/confirmations.py leaves it
+        occurrence.status = "in_progress"
+        occurrence.percent = None
         occurrence.done_at = None
     session.add(occurrence)
     session.flush()

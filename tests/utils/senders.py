@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.telegram_channel import TelegramSender
 from chat.messages import OutgoingMessage
 
 
@@ -10,6 +11,7 @@ class RecordingSender:
 
     channel = "telegram"
     max_text = 4096
+    capabilities = TelegramSender.capabilities
 
     def __init__(self) -> None:
         self.chats: list[str] = []

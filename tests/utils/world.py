@@ -84,7 +84,7 @@ def build_world(
     plan_path = folder / "plan.yaml"
     plan_path.write_text(plan_yaml(tasks, reminders, issued), encoding="utf-8")
     with session_scope(engine) as session:
-        import_units(session, load_units_file(units_path))
+        import_units(session, load_units_file(units_path), now=now)
     load_and_import_plan(engine, plan_path, now=now)
     chats: dict[str, str] = {}
     if not register:

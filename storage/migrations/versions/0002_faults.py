@@ -43,10 +43,32 @@ def upgrade() -> None:
             sa.Column("lease_until", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
 
+    # The scheduler room: the digest's files are built when it is planned, before any claim;
+    # an assignment's current period is one index seek for the digest's aggregate.
+    op.create_table(
+        "outbox_file",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("outbox_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sqlmodel.sql.sqltypes.AutoString(length=160), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["outbox_id"], ["outbox.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_outbox_file_outbox_id", "outbox_file", ["outbox_id"], unique=False)
+    op.create_index(
+        "ix_occurrence_assignment_due", "occurrence", ["assignment_id", "due_date"], unique=False
+    )
+
 
 def downgrade() -> None:
     """Undo this revision."""
     # Each fix adds its own block below, in the reverse order of upgrade().
+
+    # The scheduler room.
+    op.drop_index("ix_occurrence_assignment_due", table_name="occurrence")
+    op.drop_index("ix_outbox_file_outbox_id", table_name="outbox_file")
+    op.drop_table("outbox_file")
 
     # Outbox leases.
     with op.batch_alter_table("outbox", schema=None) as batch_op:

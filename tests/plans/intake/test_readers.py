@@ -12,8 +12,8 @@ import yaml
 from reportlab.pdfgen import canvas
 
 from plans.intake.document import IntakeError
-from plans.intake.reader import read_document
 from plans.intake.draft import Draft
+from plans.intake.reader import read_document
 from tests.plans.intake.conftest import DATA, write_pdf
 
 

@@ -1,0 +1,224 @@
+"""The outbox: the one row constructor, claims, the outcome of each send, and stored files."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Row, bindparam, case, update
+from sqlalchemy.engine import Dialect, Engine
+from sqlmodel import Session, select
+
+from storage.db import DriverStatement, insert_ignore, is_sqlite, session_scope
+from storage.enums import OutboxState
+from storage.models import Contact, Occurrence, Outbox, OutboxFile, Plan, Task, Unit
+from storage.queries import with_occurrence_context
+
+OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+CLAIM_ROWS = 500  # rows claimed at once; a dead worker's claims lapse (scheduler/lease.py)
+
+
+def outbox_row(
+    *,
+    key: str,
+    contact_id: int,
+    kind: str,
+    now: datetime,
+    step: str = "",
+    planned_for: datetime | None = None,
+    occurrence_id: int | None = None,
+    text: str | None = None,
+) -> dict[str, Any]:
+    """A pending row, due at `now`; its unique key makes queueing the same message twice a no-op."""
+    return {
+        "key": key,
+        "contact_id": contact_id,
+        "occurrence_id": occurrence_id,
+        "kind": kind,
+        "step": step,
+        "planned_for": planned_for or now,
+        "status": OutboxState.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "text": text,
+    }
+
+
+def queue(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert rows built by `outbox_row`, skipping keys already queued; how many were new."""
+    return insert_ignore(session, Outbox, rows)
+
+
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    channels: Collection[str],
+    worker: str,
+    lease_until: datetime,
+    limit: int = CLAIM_ROWS,
+) -> list[Row[Any]]:
+    """Claim due pending rows (id, kind, text, Contact) of these channels for `worker`.
+
+    A contact's rows of one moment are adjacent, so a batch holds them together: when the batch
+    is full, the last contact's rows wait for the next one, whole.
+    """
+    query = (
+        select(Outbox.id, Outbox.kind, Outbox.text, Contact)
+        .join(Contact, Contact.id == Outbox.contact_id)
+        .where(
+            Outbox.status == OutboxState.PENDING,
+            Outbox.next_attempt_at <= now,  # type: ignore[operator]
+            Contact.channel.in_(list(channels)),  # type: ignore[attr-defined]
+        )
+        .order_by(Outbox.next_attempt_at, Outbox.contact_id, Outbox.id)  # type: ignore[arg-type]
+        .limit(limit)
+    )
+    if not is_sqlite(session.get_bind()):  # type: ignore[arg-type]
+        query = query.with_for_update(skip_locked=True, of=Outbox)  # type: ignore[arg-type]
+    rows = list(session.execute(query).all())
+    if len(rows) == limit and rows[0].Contact.id != rows[-1].Contact.id:
+        cut = rows[-1].Contact.id
+        rows = [row for row in rows if row.Contact.id != cut]
+    if rows:
+        session.connection().execute(
+            CLAIM,
+            {"rows": [row.id for row in rows], "at": now, "by": worker, "until": lease_until},
+        )
+    return rows
+
+
+def reminder_details(session: Session, row_ids: Sequence[int]) -> dict[int, Row[Any]]:
+    """What each claimed reminder row shows: its task, plan, unit and occurrence, by row id."""
+    if not row_ids:
+        return {}
+    return {row.id: row for row in session.execute(DETAILS, {"rows": list(row_ids)})}
+
+
+def files_of(session: Session, row_ids: Sequence[int]) -> dict[int, list[OutboxFile]]:
+    """The stored files of outbox rows, in the order they were added."""
+    found: dict[int, list[OutboxFile]] = defaultdict(list)
+    if row_ids:
+        query = select(OutboxFile).where(
+            OutboxFile.outbox_id.in_(list(row_ids))  # type: ignore[attr-defined]
+        )
+        for file in session.exec(query.order_by(OutboxFile.id)):  # type: ignore[arg-type]
+            found[file.outbox_id].append(file)
+    return found
+
+
+def attach(session: Session, files: list[dict[str, Any]]) -> None:
+    """Store files (outbox_id, filename, kind, content) with their rows."""
+    if files:
+        session.connection().execute(OutboxFile.__table__.insert(), files)  # type: ignore[attr-defined]
+
+
+def set_status(session: Session, row_ids: Sequence[int], status: OutboxState) -> None:
+    """Set the status of outbox rows."""
+    if row_ids:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(list(row_ids)))  # type: ignore[union-attr]
+            .values(status=status)
+        )
+
+
+def defer(engine: Engine, row_ids: Sequence[int], *, until: datetime, error: str) -> None:
+    """Put claimed rows back to pending for a later pass, counting the failed attempt."""
+    with session_scope(engine) as session:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.id.in_(list(row_ids)))  # type: ignore[union-attr]
+            .values(
+                status=OutboxState.PENDING,
+                next_attempt_at=until,
+                attempts=Outbox.attempts + 1,
+                last_error=error,
+                claimed_by=None,
+            )
+        )
+
+
+def give_up_on(session: Session, contact: Contact, *, error: str) -> None:
+    """The contact cannot be reached: mark it so, and drop what was still to send it."""
+    session.execute(
+        update(Contact).where(Contact.id == contact.id).values(reachable=False)  # type: ignore[arg-type]
+    )
+    session.execute(
+        update(Outbox)
+        .where(
+            Outbox.contact_id == contact.id,
+            Outbox.status.in_((OutboxState.PENDING, OutboxState.SENDING)),  # type: ignore[attr-defined]
+        )
+        .values(status=OutboxState.DEAD, last_error=error)
+    )
+
+
+class SentMarks:
+    """Writes "sent" marks on one driver connection: those given together in one statement."""
+
+    def __init__(self, connection: Any, dialect: Dialect) -> None:
+        self.connection = connection
+        self.dialect = dialect
+
+    def write(self, marks: Sequence[tuple[int, str | None]]) -> None:
+        """Mark (row id, platform message id) pairs sent, committed when this returns."""
+        values: dict[str, Any] = {}
+        for index, (row, platform) in enumerate(marks):
+            values[f"r{index}"], values[f"p{index}"] = row, platform
+        # One statement on an autocommit connection: one round trip (storage/db.py).
+        _mark_sent(self.dialect, len(marks)).execute(self.connection, values)
+
+
+@lru_cache(maxsize=256)
+def _mark_sent(dialect: Dialect, count: int) -> DriverStatement:
+    """The mark of `count` rows, each with its platform message id, compiled once per size.
+
+    sent_at is the pass's moment, already stored as claimed_at: no datetime to bind.
+    """
+    rows = [bindparam(f"r{index}") for index in range(count)]
+    platform = case(
+        *((OUTBOX.c.id == row, bindparam(f"p{index}")) for index, row in enumerate(rows))
+    )
+    statement = (
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(rows))
+        .values(status=OutboxState.SENT, sent_at=OUTBOX.c.claimed_at, platform_message_id=platform)
+    )
+    return DriverStatement.compile(statement, dialect)
+
+
+CLAIM = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id.in_(bindparam("rows", expanding=True)))
+    .values(
+        status=OutboxState.SENDING,
+        claimed_at=bindparam("at"),
+        claimed_by=bindparam("by"),
+        lease_until=bindparam("until"),
+    )
+)
+# Columns, not entities: this runs for every claimed reminder row.
+DETAILS = with_occurrence_context(
+    select(
+        Outbox.id,
+        Outbox.kind,
+        Occurrence.id.label("occurrence_id"),  # type: ignore[union-attr]
+        (Occurrence.active & Task.active & (Occurrence.status != "done")).label("open"),
+        Occurrence.status,
+        Occurrence.percent,
+        Occurrence.due_date,
+        Task.position,
+        Task.key,
+        Task.title,
+        Task.due_kind,
+        Task.partners,  # named in the lead's reminder (scheduler/compose.py)
+        Task.external_partners,
+        Plan.number,
+        Plan.code,
+        Unit.name,
+    ).join(Occurrence, Occurrence.id == Outbox.occurrence_id)
+).where(Outbox.id.in_(bindparam("rows", expanding=True)))  # type: ignore[union-attr]
