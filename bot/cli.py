@@ -312,7 +312,7 @@ def plan_import(
 def plan_list() -> None:
     """List imported plans."""
     from rich.table import Table
-    from sqlmodel import func, select
+    from sqlmodel import col, func, select
 
     from storage.models import Plan, Task
 
@@ -320,10 +320,13 @@ def plan_list() -> None:
     with _read_session() as session:
         counts = dict(
             session.exec(
-                select(Task.plan_id, func.count()).where(Task.active).group_by(Task.plan_id)
+                select(Task.plan_id, func.count())
+                .where(col(Task.active))
+                .group_by(col(Task.plan_id))
             ).all()
         )
         for plan in session.exec(select(Plan).order_by(Plan.code)):
+            assert plan.id is not None  # a stored row
             table.add_row(
                 plan.code,
                 plan.number or "",
@@ -341,7 +344,7 @@ def plan_list() -> None:
 def plan_show(code: Annotated[str, typer.Argument(metavar="MÃ", help="mã kế hoạch")]) -> None:
     """Show a plan's tasks, owners and due dates."""
     from rich.table import Table
-    from sqlmodel import func, select
+    from sqlmodel import col, func, select
 
     from plans.clock import local_date
     from storage.enums import AssignmentRole
@@ -363,7 +366,9 @@ def plan_show(code: Annotated[str, typer.Argument(metavar="MÃ", help="mã kế 
         table = Table("Nhiệm vụ", "Chủ trì", "Phối hợp", "Đơn vị", "Thời hạn", "Hạn tiếp theo")
         today = local_date(_now())
         tasks = session.exec(
-            select(Task).where(Task.plan_id == plan.id, Task.active).order_by(Task.position)
+            select(Task)
+            .where(col(Task.plan_id) == plan.id, col(Task.active))
+            .order_by(col(Task.position))
         )
         for task in tasks:
             units = session.exec(
@@ -375,9 +380,9 @@ def plan_show(code: Annotated[str, typer.Argument(metavar="MÃ", help="mã kế 
             ).one()
             upcoming = session.exec(
                 select(func.min(Occurrence.due_date))
-                .join(Assignment, Assignment.id == Occurrence.assignment_id)
-                .where(Assignment.task_id == task.id, Occurrence.active)
-                .where(Occurrence.due_date >= today)  # type: ignore[operator]
+                .join(Assignment, col(Assignment.id) == col(Occurrence.assignment_id))
+                .where(col(Assignment.task_id) == task.id, col(Occurrence.active))
+                .where(col(Occurrence.due_date) >= today)
             ).one()
             next_due = upcoming.strftime("%d/%m/%Y") if upcoming else task.due_kind
             owners = ", ".join(task.owners or [task.owner_code])

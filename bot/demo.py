@@ -132,7 +132,7 @@ def _show_plans(engine: Engine, start: date, days: int, console: Console) -> Non
             for column in ("Nhiệm vụ", "Chủ trì", "Thời hạn (nguyên văn)", "Hạn tính được"):
                 table.add_column(column)
             tasks = session.exec(
-                select(Task).where(Task.plan_id == plan.id).order_by(Task.position)
+                select(Task).where(col(Task.plan_id) == plan.id).order_by(col(Task.position))
             )
             for task in tasks:
                 deadline = parse_deadline(task.due_text, issued=plan.issued, calendar=calendar)

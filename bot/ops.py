@@ -225,7 +225,7 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
         late = session.exec(
             select(func.count()).where(
                 Outbox.status == "pending",
-                Outbox.next_attempt_at < late_before(now),  # type: ignore[operator]
+                Outbox.next_attempt_at < late_before(now),
             )
         ).one()
         # A claim whose lease ran out: its worker died mid-pass (scheduler/lease.py).
@@ -235,7 +235,7 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
                 Outbox.status == "sending", or_(lease.is_(None), lease < now)
             )
         ).one()
-        unreachable = session.exec(select(func.count()).where(not_(Contact.reachable))).one()
+        unreachable = session.exec(select(func.count()).where(not_(col(Contact.reachable)))).one()
     if pending:
         detail = f"{pending} tin chờ gửi, tin cũ nhất lập {_age(now - oldest)} trước"
     else:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -137,7 +137,7 @@ def _format(fmt: Format | None, path: Path) -> Format:
                 markup=False,
             )
             raise typer.Exit(2)
-        return cast(Format, suffix)
+        return suffix
     if fmt is None:
         err.print(
             f"Không biết ghi {path.name} theo định dạng nào: đặt đuôi tệp ({SUFFIXES}) "
@@ -207,8 +207,9 @@ def _print_status(view: StatusView) -> None:
         out.print(plans)
     if view.units:
         units = _tally_table("Đơn vị")
-        for line in view.units:
-            units.add_row(_unit_cell(line.unit.code, line.unit.name), *_tally_cells(line.tally))
+        for unit_line in view.units:
+            unit = unit_line.unit
+            units.add_row(_unit_cell(unit.code, unit.name), *_tally_cells(unit_line.tally))
         out.print(units)
     if view.rows:
         rows = _table("Nhiệm vụ", "Đơn vị", "Hạn", "Tình trạng", "Ghi chú")

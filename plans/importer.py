@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, case, exists, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, delete, select
+from sqlmodel import Session, SQLModel, col, delete, select
 
 from plans.calendar import Calendar, default_calendar
 from plans.clock import local_date
@@ -127,7 +128,7 @@ def import_units(
             session.exec(select(GroupMember.group_code).where(GroupMember.unit_id == unit.id))
         )
         if current != set(spec.groups):
-            session.exec(delete(GroupMember).where(GroupMember.unit_id == unit.id))
+            session.exec(delete(GroupMember).where(col(GroupMember.unit_id) == unit.id))
             session.add_all(GroupMember(group_code=g, unit_id=unit.id) for g in spec.groups)
     listed = {spec.code for spec in units_file.units}
     summary.missing = sorted(c for c, u in existing.items() if u.active and c not in listed)
@@ -238,7 +239,7 @@ def _take_over(
         found = have.get(row.period)
         if found is not None and found.active:
             continue  # the successor has this period of its own already
-        values = {
+        values: dict[str, Any] = {
             "due_date": row.due_date,
             "active": True,
             "since": today,
@@ -514,9 +515,9 @@ def _update_visible(writer: _Writer, spec: PlanSpec, plan_id: int, scope: _Scope
             plan.imported_at = scope.now
             summary.updated += 1
         plan.horizon = scope.horizon
-        for position, (task_spec, task_id, override, changes) in enumerate(work):
+        for position, (listed, task_id, override, changes) in enumerate(work):
             task_id = _save_task(
-                session, plan_id, position, task_spec, task_id, True, summary, override
+                session, plan_id, position, listed, task_id, True, summary, override
             )
             _write(writer, task_id, changes, summary)
     return summary
@@ -562,10 +563,10 @@ def _write_invisible(
             connection = session.connection()
             connection.execute(
                 update(Task)
-                .where(Task.plan_id == plan_id, Task.key.in_(keys))  # type: ignore[attr-defined]
+                .where(col(Task.plan_id) == plan_id, col(Task.key).in_(keys))
                 .values(active=True)
             )
-            connection.execute(update(Plan).where(Plan.id == plan_id).values(visible=True))
+            connection.execute(update(Plan).where(col(Plan.id) == plan_id).values(visible=True))
     except BaseException:
         _discard(engine, plan_id)
         raise
@@ -598,7 +599,7 @@ def _save_task(
             task.active = False
             summary.deactivated += 1
         return task.id
-    values = {
+    values: dict[str, Any] = {
         "position": position,
         "title": spec.title,
         "owner_code": spec.owner,
@@ -636,8 +637,8 @@ def _discard(engine: Engine, plan_id: int) -> None:
         assignment_ids = list(
             session.scalars(
                 select(Assignment.id)
-                .join(Task, Task.id == Assignment.task_id)
-                .where(Task.plan_id == plan_id)
+                .join(Task, col(Task.id) == col(Assignment.task_id))
+                .where(col(Task.plan_id) == plan_id)
             )
         )
     step = 200  # assignments per transaction: a few thousand occurrences
@@ -645,14 +646,14 @@ def _discard(engine: Engine, plan_id: int) -> None:
         chunk = assignment_ids[start : start + step]
         with session_scope(engine) as session:
             connection = session.connection()
-            connection.execute(delete(Occurrence).where(Occurrence.assignment_id.in_(chunk)))  # type: ignore[attr-defined]
-            connection.execute(delete(Assignment).where(Assignment.id.in_(chunk)))  # type: ignore[union-attr]
+            connection.execute(delete(Occurrence).where(col(Occurrence.assignment_id).in_(chunk)))
+            connection.execute(delete(Assignment).where(col(Assignment.id).in_(chunk)))
     with session_scope(engine) as session:
-        tasks = select(Task.id).where(Task.plan_id == plan_id)
-        indicators = TaskIndicator.task_id.in_(tasks)  # type: ignore[attr-defined]
+        tasks = select(col(Task.id)).where(col(Task.plan_id) == plan_id)
+        indicators = col(TaskIndicator.task_id).in_(tasks)
         session.connection().execute(delete(TaskIndicator).where(indicators))
-        session.connection().execute(delete(Task).where(Task.plan_id == plan_id))
-        session.connection().execute(delete(Plan).where(Plan.id == plan_id))
+        session.connection().execute(delete(Task).where(col(Task.plan_id) == plan_id))
+        session.connection().execute(delete(Plan).where(col(Plan.id) == plan_id))
 
 
 @dataclass(frozen=True)
@@ -729,28 +730,28 @@ def _read_task(session: Session, task_id: int | None) -> _TaskState:
     if task_id is None:
         return state
     assignments = session.execute(
-        select(
-            Assignment.id,
-            Assignment.unit_id,
-            Assignment.active,
-            Assignment.role,
-            Assignment.starts_on,
-            Assignment.ended_on,
-        ).where(Assignment.task_id == task_id)
+        sa_select(
+            col(Assignment.id),
+            col(Assignment.unit_id),
+            col(Assignment.active),
+            col(Assignment.role),
+            col(Assignment.starts_on),
+            col(Assignment.ended_on),
+        ).where(col(Assignment.task_id) == task_id)
     )
     for assignment_id, unit_id, active, role, starts_on, ended_on in assignments:
         state.assignments[unit_id] = _Held(assignment_id, active, role, starts_on, ended_on)
     occurrences = session.execute(
-        select(
-            Occurrence.id,
-            Occurrence.assignment_id,
-            Occurrence.period,
-            Occurrence.due_date,
-            Occurrence.active,
-            Occurrence.status,
+        sa_select(
+            col(Occurrence.id),
+            col(Occurrence.assignment_id),
+            col(Occurrence.period),
+            col(Occurrence.due_date),
+            col(Occurrence.active),
+            col(Occurrence.status),
         )
-        .join(Assignment, Assignment.id == Occurrence.assignment_id)
-        .where(Assignment.task_id == task_id)
+        .join(Assignment, col(Assignment.id) == col(Occurrence.assignment_id))
+        .where(col(Assignment.task_id) == task_id)
     )
     for occurrence_id, assignment_id, period, due, active, status in occurrences:
         stored = _Stored(occurrence_id, due, active, status == ReportStatus.DONE)
@@ -1005,7 +1006,7 @@ def extend_horizons(
             _write(writer, task_id, _Changes(new_occurrences=added), summary)
         with session_scope(engine) as session:
             session.connection().execute(
-                update(Plan).where(Plan.id == plan_id).values(horizon=horizon)
+                update(Plan).where(col(Plan.id) == plan_id).values(horizon=horizon)
             )
     return summary
 

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select, union_all
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from plans.clock import at_local, local_date
 from plans.status import Category, categorize, day_end, is_due_soon
@@ -90,7 +90,7 @@ def week_summary(session: Session, *, plan_code: str, now: datetime) -> WeekSumm
     scope = _Scope(plan.id, local_date(now), cutoff)
     counts = _counts(session, scope)
     reporting = session.execute(
-        scope.reported([func.count(func.distinct(Assignment.unit_id))])
+        scope.reported([func.count(func.distinct(col(Assignment.unit_id)))])
     ).scalar_one()
     return WeekSummary(
         plan=_header(plan, _coordinator_units(session, plan.coordinator_code)),
@@ -108,15 +108,15 @@ def week_summary(session: Session, *, plan_code: str, now: datetime) -> WeekSumm
 
 # As reports/model.py counts: a partner ("phối hợp") only when its task asks partners to
 # report; an assignment that ended (its unit left the group or retired) keeps its done rows.
-REPORTS = or_(Assignment.role == AssignmentRole.OWNER, Task.partners_report)
+REPORTS = or_(col(Assignment.role) == AssignmentRole.OWNER, col(Task.partners_report))
 
 
 def _overdue_at(at: date) -> list[ColumnElement[bool]]:
     """Occurrences due before `at` and not done: overdue at `at`."""
-    return [Occurrence.due_date < at, Occurrence.status != DONE]  # type: ignore[list-item,operator]
+    return [col(Occurrence.due_date) < at, col(Occurrence.status) != DONE]
 
 
-HELD = or_(Assignment.active, Assignment.ended_on.is_not(None))  # type: ignore[union-attr]
+HELD = or_(col(Assignment.active), col(Assignment.ended_on).is_not(None))
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,13 @@ class _Scope:
     at: date
     cutoff: datetime  # what was reported before this instant counts
 
-    def occurrences(self) -> list[ColumnElement[bool]]:
+    def occurrences(self) -> list[Any]:
         """Active occurrences of active assignments of the plan's active tasks (joined)."""
         return [
-            Task.plan_id == self.plan_id,  # type: ignore[list-item]
-            Task.active,  # type: ignore[list-item]
+            col(Task.plan_id) == self.plan_id,
+            col(Task.active),
             HELD,
-            Occurrence.active,  # type: ignore[list-item]
+            col(Occurrence.active),
             REPORTS,
         ]
 
@@ -143,22 +143,27 @@ class _Scope:
         return (
             select(*columns)
             .select_from(Task)
-            .join(Assignment, Assignment.task_id == Task.id)
-            .where(Task.plan_id == self.plan_id, Task.active, REPORTS, HELD, self._tracked())
+            .join(Assignment, col(Assignment.task_id) == col(Task.id))
+            .where(
+                col(Task.plan_id) == self.plan_id, col(Task.active), REPORTS, HELD, self._tracked()
+            )
         )
 
     def tracked(self) -> list[ColumnElement[bool]]:
         """The same assignments as filters on the assignment alone: a read in unit order can
         stop after the first few."""
-        owned = select(Task.id).where(
-            Task.id == Assignment.task_id, Task.plan_id == self.plan_id, Task.active, REPORTS
+        owned = select(col(Task.id)).where(
+            col(Task.id) == col(Assignment.task_id),
+            col(Task.plan_id) == self.plan_id,
+            col(Task.active),
+            REPORTS,
         )
         return [HELD, owned.exists(), self._tracked()]
 
     def _tracked(self) -> ColumnElement[bool]:
         """The assignment has an active occurrence."""
-        found = select(Occurrence.id).where(
-            Occurrence.assignment_id == Assignment.id, Occurrence.active
+        found = select(col(Occurrence.id)).where(
+            col(Occurrence.assignment_id) == col(Assignment.id), col(Occurrence.active)
         )
         return found.exists()
 
@@ -167,8 +172,8 @@ class _Scope:
         return (
             select(*columns)
             .select_from(Task)
-            .join(Assignment, Assignment.task_id == Task.id)
-            .join(Occurrence, Occurrence.assignment_id == Assignment.id)
+            .join(Assignment, col(Assignment.task_id) == col(Task.id))
+            .join(Occurrence, col(Occurrence.assignment_id) == col(Assignment.id))
             .where(*self.occurrences())
         )
 
@@ -177,28 +182,26 @@ class _Scope:
         assignment's next one — three index ranges where one OR would read every future period."""
         later = aliased(Occurrence)
         following = (
-            select(func.min(later.due_date))
+            select(func.min(col(later.due_date)))
             .where(
-                later.assignment_id == Assignment.id,
-                later.active,
-                later.due_date > self.at,  # type: ignore[operator]
+                col(later.assignment_id) == col(Assignment.id),
+                col(later.active),
+                col(later.due_date) > self.at,
             )
             .scalar_subquery()
         )
         parts = [
-            Occurrence.due_date.is_(None),  # type: ignore[union-attr]
-            Occurrence.due_date <= self.at,  # type: ignore[operator]
-            Occurrence.due_date == following,
+            col(Occurrence.due_date).is_(None),
+            col(Occurrence.due_date) <= self.at,
+            col(Occurrence.due_date) == following,
         ]
         return union_all(*(self.joined(columns).where(part, *filters) for part in parts)).subquery()
 
     def reported(self, columns: list[Any]) -> Select[Any]:
         """`columns` over the plan's occurrences with a report received before the cutoff
         (read from the reports: there are far fewer of them than occurrences)."""
-        received = select(Report.occurrence_id).where(
-            Report.created_at < self.cutoff  # type: ignore[operator]
-        )
-        return self.joined(columns).where(Occurrence.id.in_(received))  # type: ignore[union-attr]
+        received = select(col(Report.occurrence_id)).where(col(Report.created_at) < self.cutoff)
+        return self.joined(columns).where(col(Occurrence.id).in_(received))
 
 
 @dataclass
@@ -214,7 +217,7 @@ class _Counts:
 def _counts(session: Session, scope: _Scope) -> _Counts:
     """Three grouped queries: categories and flags by due date and status, the units and tasks
     with a tracked occurrence, and the overdue occurrences by unit (index ranges: past only)."""
-    current = scope.current([Occurrence.due_date, Occurrence.status])
+    current = scope.current([col(Occurrence.due_date), col(Occurrence.status)])
     keys = (current.c.due_date, current.c.status)
     grouped = session.execute(select(*keys, func.count()).group_by(*keys)).all()
     counts = dict.fromkeys(Category, 0)
@@ -236,13 +239,16 @@ def _counts(session: Session, scope: _Scope) -> _Counts:
         counts[Category.DONE_LATE] += count - on_time.get(due, 0)
     units, tasks = session.execute(
         scope.assignments(
-            [func.count(func.distinct(Assignment.unit_id)), func.count(func.distinct(Task.id))]
+            [
+                func.count(func.distinct(col(Assignment.unit_id))),
+                func.count(func.distinct(col(Task.id))),
+            ]
         )
     ).one()
     late = session.execute(
-        scope.joined([Assignment.unit_id, func.count()])
+        scope.joined([col(Assignment.unit_id), func.count()])
         .where(*_overdue_at(scope.at))
-        .group_by(Assignment.unit_id)
+        .group_by(col(Assignment.unit_id))
     ).all()
     tally = Tally(counts, unreported=unreported, blocked=blocked, due_soon=due_soon)
     return _Counts(tally, units, tasks, {unit_id: count for unit_id, count in late})
@@ -253,9 +259,9 @@ def _done_on_time(session: Session, scope: _Scope, dues: list[date]) -> dict[dat
     if not dues:
         return {}
     done = scope.current(
-        [Occurrence.due_date, Occurrence.done_at],
-        Occurrence.status == DONE,  # type: ignore[arg-type]
-        Occurrence.due_date.in_(dues),  # type: ignore[union-attr]
+        [col(Occurrence.due_date), col(Occurrence.done_at)],
+        col(Occurrence.status) == DONE,
+        col(Occurrence.due_date).in_(dues),
     )
     deadline = case({due: day_end(due) for due in dues}, value=done.c.due_date)
     rows = session.execute(
@@ -271,11 +277,14 @@ def _overdue(session: Session, scope: _Scope, late: dict[int, int]) -> Counted[O
     top = sorted(late.items(), key=lambda item: (-item[1], item[0]))[:OVERDUE_UNITS]
     units = _unit_refs(session, [unit_id for unit_id, _ in top])
     place = func.row_number().over(
-        partition_by=Assignment.unit_id, order_by=(Task.position, Task.key, Occurrence.due_date)
+        partition_by=col(Assignment.unit_id),
+        order_by=(col(Task.position), col(Task.key), col(Occurrence.due_date)),
     )
     first = (
-        scope.joined([Assignment.unit_id, Task.key, Occurrence.due_date, place.label("place")])
-        .where(*_overdue_at(scope.at), Assignment.unit_id.in_(list(units)))  # type: ignore[attr-defined]
+        scope.joined(
+            [col(Assignment.unit_id), col(Task.key), col(Occurrence.due_date), place.label("place")]
+        )
+        .where(*_overdue_at(scope.at), col(Assignment.unit_id).in_(list(units)))
         .subquery()
     )
     tasks: dict[int, list[OverdueTask]] = defaultdict(list)
@@ -294,15 +303,15 @@ def _difficulties(session: Session, scope: _Scope) -> Counted[Difficulty]:
     since = at_local(scope.at - timedelta(days=DIFFICULTY_WINDOW_DAYS - 1), 0)
     current = scope.current(
         [
-            Occurrence.id,
-            Occurrence.period,
-            Occurrence.due_date,
-            Occurrence.status,
-            Occurrence.reported_at,
-            Assignment.unit_id,
-            Task.id.label("task_id"),  # type: ignore[union-attr]
-            Task.position,
-            Task.key,
+            col(Occurrence.id),
+            col(Occurrence.period),
+            col(Occurrence.due_date),
+            col(Occurrence.status),
+            col(Occurrence.reported_at),
+            col(Assignment.unit_id),
+            col(Task.id).label("task_id"),
+            col(Task.position),
+            col(Task.key),
         ]
     )
     blocked = select(current).where(
@@ -335,25 +344,25 @@ def _silent(session: Session, scope: _Scope) -> list[UnitRef]:
     """The first units, in directory order, that never reported on the plan."""
     theirs = aliased(Assignment)
     reported = (
-        select(Report.id)
-        .join(Occurrence, Occurrence.id == Report.occurrence_id)
-        .join(theirs, theirs.id == Occurrence.assignment_id)
-        .join(Task, Task.id == theirs.task_id)
+        select(col(Report.id))
+        .join(Occurrence, col(Occurrence.id) == col(Report.occurrence_id))
+        .join(theirs, col(theirs.id) == col(Occurrence.assignment_id))
+        .join(Task, col(Task.id) == col(theirs.task_id))
         .where(
-            theirs.unit_id == Assignment.unit_id,
-            theirs.active,
-            Task.plan_id == scope.plan_id,
-            Task.active,
-            Occurrence.active,
-            Report.created_at < scope.cutoff,  # type: ignore[operator]
+            col(theirs.unit_id) == col(Assignment.unit_id),
+            col(theirs.active),
+            col(Task.plan_id) == scope.plan_id,
+            col(Task.active),
+            col(Occurrence.active),
+            col(Report.created_at) < scope.cutoff,
         )
         .exists()
     )
     unit_ids = session.execute(
-        select(Assignment.unit_id)
+        select(col(Assignment.unit_id))
         .where(*scope.tracked(), ~reported)
-        .group_by(Assignment.unit_id)
-        .order_by(Assignment.unit_id)
+        .group_by(col(Assignment.unit_id))
+        .order_by(col(Assignment.unit_id))
         .limit(SILENT_UNITS)
     ).scalars()
     return list(_unit_refs(session, list(unit_ids)).values())
@@ -362,39 +371,41 @@ def _silent(session: Session, scope: _Scope) -> list[UnitRef]:
 def _standing_notes(session: Session, occurrence_ids: list[int]) -> dict[int, str]:
     """The note of each occurrence's newest report."""
     newest = (
-        select(Report.occurrence_id, func.max(Report.id).label("id"))
-        .where(Report.occurrence_id.in_(occurrence_ids))  # type: ignore[attr-defined]
-        .group_by(Report.occurrence_id)
+        select(col(Report.occurrence_id), func.max(col(Report.id)).label("id"))
+        .where(col(Report.occurrence_id).in_(occurrence_ids))
+        .group_by(col(Report.occurrence_id))
         .subquery()
     )
     rows = session.execute(
-        select(Report.occurrence_id, Report.note).join(newest, newest.c.id == Report.id)
+        select(col(Report.occurrence_id), col(Report.note)).join(
+            newest, newest.c.id == col(Report.id)
+        )
     )
     return {occurrence_id: note for occurrence_id, note in rows}
 
 
 def _unit_refs(session: Session, unit_ids: list[int]) -> dict[int, UnitRef]:
     """Units by id, in the order asked."""
-    found = {u.id: u for u in _units_where(session, Unit.id.in_(unit_ids))}  # type: ignore[union-attr]
+    found = {u.id: u for u in _units_where(session, col(Unit.id).in_(unit_ids))}
     return {unit_id: found[unit_id] for unit_id in unit_ids}
 
 
 def _task_refs(session: Session, task_ids: list[int]) -> dict[int, TaskRef]:
     """Tasks by id."""
     rows = session.execute(
-        select(Task.id, Task.plan_id, Task.key, Task.title, Task.position).where(
-            Task.id.in_(task_ids)  # type: ignore[union-attr]
-        )
+        select(
+            col(Task.id), col(Task.plan_id), col(Task.key), col(Task.title), col(Task.position)
+        ).where(col(Task.id).in_(task_ids))
     )
     return {row[0]: TaskRef(*row) for row in rows}
 
 
 def _coordinator_units(session: Session, code: str) -> dict[str, UnitRef]:
     """The coordinator unit and its parent, by code (what the plan header names)."""
-    found = {u.code: u for u in _units_where(session, Unit.code == code)}
+    found = {u.code: u for u in _units_where(session, col(Unit.code) == code)}
     parent = found[code].parent_code if code in found else None
     if parent:
-        found.update({u.code: u for u in _units_where(session, Unit.code == parent)})
+        found.update({u.code: u for u in _units_where(session, col(Unit.code) == parent)})
     return found
 
 
@@ -402,13 +413,13 @@ def _units_where(session: Session, condition: Any) -> list[UnitRef]:
     """The units matching a condition, as the report names them."""
     rows = session.execute(
         select(
-            Unit.id,
-            Unit.code,
-            Unit.name,
-            Unit.parent_code,
-            Unit.abbreviation,
-            Unit.signer,
-            Unit.party,
+            col(Unit.id),
+            col(Unit.code),
+            col(Unit.name),
+            col(Unit.parent_code),
+            col(Unit.abbreviation),
+            col(Unit.signer),
+            col(Unit.party),
         ).where(condition)
     )
     return [UnitRef(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]

@@ -80,13 +80,14 @@ def render_jobs(
     jobs: list[Job] = []
     reminders: dict[int, list[int]] = {}
     contacts: dict[int, Contact] = {}
-    for row_id, kind, text, contact in claimed.rows:
-        if kind not in REMINDER_KINDS:
-            message = OutgoingMessage(text or "", attachments=claimed.files.get(row_id, ()))
-            jobs.append(Job(contact, [(message, [row_id])]))
-        elif row_id in claimed.details:
+    for row in claimed.rows:
+        contact = row.Contact
+        if row.kind not in REMINDER_KINDS:
+            message = OutgoingMessage(row.text or "", attachments=claimed.files.get(row.id, ()))
+            jobs.append(Job(contact, [(message, [row.id])]))
+        elif row.id in claimed.details:
             contacts[contact.id] = contact
-            reminders.setdefault(contact.id, []).append(row_id)
+            reminders.setdefault(contact.id, []).append(row.id)
     for contact_id, row_ids in reminders.items():
         contact = contacts[contact_id]
         details = claimed.details

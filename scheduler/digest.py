@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat.messages import Capabilities, to_plain
 from plans.clock import local, local_date
@@ -95,20 +95,20 @@ def _missing(engine: Engine, week: str, channels: Collection[str]) -> dict[str, 
     """Plan code → the coordinators whose digest of `week` is not queued yet."""
     with read_session(engine) as session:
         rows = session.execute(
-            select(Plan.code, Plan.id, Contact.id, Contact.channel)
-            .join(Unit, Unit.code == Plan.coordinator_code)
-            .join(Contact, Contact.unit_id == Unit.id)
+            select(col(Plan.code), col(Plan.id), col(Contact.id), col(Contact.channel))
+            .join(Unit, col(Unit.code) == col(Plan.coordinator_code))
+            .join(Contact, col(Contact.unit_id) == col(Unit.id))
             .where(
-                Contact.role == Role.COORDINATOR,
-                Contact.reachable,
-                Plan.visible,
-                Contact.channel.in_(list(channels)),  # type: ignore[attr-defined]
+                col(Contact.role) == Role.COORDINATOR,
+                col(Contact.reachable),
+                col(Plan.visible),
+                col(Contact.channel).in_(list(channels)),
             )
-            .order_by(Plan.code, Contact.id)
+            .order_by(col(Plan.code), col(Contact.id))
         ).all()
         queued = set(
             session.execute(
-                select(Outbox.key).where(Outbox.step == f"digest-{week}")  # type: ignore[arg-type]
+                select(col(Outbox.key)).where(col(Outbox.step) == f"digest-{week}")
             ).scalars()
         )
     missing: dict[str, list[Recipient]] = {}
@@ -190,9 +190,9 @@ def _attach_files(
     takes_files = {r.contact_id: capabilities(r.channel).files for r in recipients}
     keys = {_key(summary.plan.id, week, contact): contact for contact in takes_files}
     bare = session.execute(
-        select(Outbox.id, Outbox.key).where(
-            Outbox.key.in_(list(keys)),  # type: ignore[attr-defined]
-            ~select(OutboxFile.id).where(OutboxFile.outbox_id == Outbox.id).exists(),
+        select(col(Outbox.id), col(Outbox.key)).where(
+            col(Outbox.key).in_(list(keys)),
+            ~select(col(OutboxFile.id)).where(col(OutboxFile.outbox_id) == col(Outbox.id)).exists(),
         )
     ).all()
     stored = []

@@ -177,6 +177,6 @@ def scheduler_leader(engine: Engine) -> Leadership:
         return AdvisoryLockLeader(engine)
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
-    if in_memory or fcntl is None:
+    if in_memory or fcntl is None or database is None:
         return SoleLeader()
     return LockFileLeader(Path(database).with_name(Path(database).name + ".leader"))

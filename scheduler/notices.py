@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, exists, select
+from sqlalchemy import exists, select
+from sqlmodel import Session, col
 
 from chat.texts import say
 from plans.clock import local_date
@@ -48,17 +49,17 @@ def partner_notices(
         for row in session.execute(
             with_occurrence_context(
                 select(
-                    Occurrence.id,
-                    Occurrence.due_date,
-                    Task.key,
-                    Task.title,
-                    Task.owners,
-                    Task.owner_code,
-                    Plan.number,
-                    Plan.code,
-                    Unit.name,
+                    col(Occurrence.id),
+                    col(Occurrence.due_date),
+                    col(Task.key),
+                    col(Task.title),
+                    col(Task.owners),
+                    col(Task.owner_code),
+                    col(Plan.number),
+                    col(Plan.code),
+                    col(Unit.name),
                 )
-            ).where(Occurrence.id.in_([s.occurrence_id for s in steps]))  # type: ignore[union-attr]
+            ).where(col(Occurrence.id).in_([s.occurrence_id for s in steps]))
         )
     }
     contacts = _contacts(session, {s.unit_id for s in steps})
@@ -96,14 +97,23 @@ def partner_notices(
 def retirement_notices(session: Session, *, now: datetime) -> list[dict[str, Any]]:
     """One notice per contact of a recently retired unit that has not had it."""
     since = local_date(now) - timedelta(days=RETIRED_NOTICE_DAYS)
-    told = exists().where(Outbox.contact_id == Contact.id, Outbox.step == RETIRED_STEP)
+    told = exists().where(
+        col(Outbox.contact_id) == col(Contact.id), col(Outbox.step) == RETIRED_STEP
+    )
     found = session.execute(
-        select(Unit.id, Unit.name, Unit.merged_into, Unit.retired_on, Contact.id, Contact.channel)
-        .join(Contact, Contact.unit_id == Unit.id)
+        select(
+            col(Unit.id),
+            col(Unit.name),
+            col(Unit.merged_into),
+            col(Unit.retired_on),
+            col(Contact.id),
+            col(Contact.channel),
+        )
+        .join(Contact, col(Contact.unit_id) == col(Unit.id))
         .where(
-            ~Unit.active,  # type: ignore[arg-type]
-            Unit.retired_on >= since,  # type: ignore[operator]
-            Contact.reachable,
+            ~col(Unit.active),
+            col(Unit.retired_on) >= since,
+            col(Contact.reachable),
             ~told,
         )
     ).all()
@@ -131,10 +141,10 @@ def _contacts(session: Session, unit_ids: set[int]) -> dict[int, list[tuple[int,
     """unit id → (id, channel) of its reachable contacts."""
     found: dict[int, list[tuple[int, str]]] = defaultdict(list)
     rows = session.execute(
-        select(Contact.unit_id, Contact.id, Contact.channel).where(
-            Contact.unit_id.in_(sorted(unit_ids)),  # type: ignore[attr-defined]
-            Contact.role == Role.CONTACT,
-            Contact.reachable,
+        select(col(Contact.unit_id), col(Contact.id), col(Contact.channel)).where(
+            col(Contact.unit_id).in_(sorted(unit_ids)),
+            col(Contact.role) == Role.CONTACT,
+            col(Contact.reachable),
         )
     )
     for unit_id, contact_id, channel in rows:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
 from plans.calendar import Calendar, default_calendar
 from plans.importer import extend_horizons
@@ -57,23 +57,27 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
     """Handle up to BATCH occurrences whose next reminder time has come, in a few statements."""
     rows = session.execute(
         select(
-            Occurrence.id.label("occurrence_id"),  # type: ignore[union-attr]
-            Occurrence.due_date,
-            Occurrence.period,
-            (Occurrence.active & Task.active & (Occurrence.status != "done")).label("open"),
-            Assignment.unit_id,
-            Plan.id.label("plan_id"),  # type: ignore[union-attr]
-            Plan.reminders,
-            Assignment.id.label("assignment_id"),  # type: ignore[union-attr]
+            col(Occurrence.id).label("occurrence_id"),
+            col(Occurrence.due_date),
+            col(Occurrence.period),
+            (col(Occurrence.active) & col(Task.active) & (col(Occurrence.status) != "done")).label(
+                "open"
+            ),
+            col(Assignment.unit_id),
+            col(Plan.id).label("plan_id"),
+            col(Plan.reminders),
+            col(Assignment.id).label("assignment_id"),
             # A partner reports only when the task asks it to; else it is told once.
-            ((Assignment.role == AssignmentRole.OWNER) | Task.partners_report).label("reports"),
+            ((col(Assignment.role) == AssignmentRole.OWNER) | col(Task.partners_report)).label(
+                "reports"
+            ),
         )
-        .join(Assignment, Assignment.id == Occurrence.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Plan, Plan.id == Task.plan_id)
+        .join(Assignment, col(Assignment.id) == col(Occurrence.assignment_id))
+        .join(Task, col(Task.id) == col(Assignment.task_id))
+        .join(Plan, col(Plan.id) == col(Task.plan_id))
         # A plan still being imported is skipped, its reminder times kept (plans/importer.py).
-        .where(Occurrence.next_reminder_at <= now, Plan.visible)  # type: ignore[operator]
-        .order_by(Occurrence.next_reminder_at)  # type: ignore[arg-type]
+        .where(col(Occurrence.next_reminder_at) <= now, col(Plan.visible))
+        .order_by(col(Occurrence.next_reminder_at))
         .limit(BATCH)
     ).all()
     if not rows:
@@ -120,7 +124,7 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
 
 MOVE_NEXT_REMINDER = (
     update(Occurrence)
-    .where(Occurrence.id == bindparam("occurrence"))  # type: ignore[arg-type]
+    .where(col(Occurrence.id) == bindparam("occurrence"))
     .values(next_reminder_at=bindparam("next"))
 )
 
@@ -143,10 +147,10 @@ def _contact_ids(session: Session, unit_ids: set[int], role: str) -> dict[int, l
     found: dict[int, list[int]] = defaultdict(list)
     if unit_ids:
         rows = session.execute(
-            select(Contact.unit_id, Contact.id).where(
-                Contact.unit_id.in_(unit_ids),  # type: ignore[attr-defined]
-                Contact.role == role,
-                Contact.reachable,
+            select(col(Contact.unit_id), col(Contact.id)).where(
+                col(Contact.unit_id).in_(unit_ids),
+                col(Contact.role) == role,
+                col(Contact.reachable),
             )
         )
         for unit_id, contact_id in rows:
@@ -158,8 +162,8 @@ def _parent_ids(session: Session, unit_ids: set[int]) -> dict[int, int]:
     """unit id → its parent unit's id (for escalation)."""
     parent = aliased(Unit)
     rows = session.execute(
-        select(Unit.id, parent.id)
-        .join(parent, parent.code == Unit.parent_code)
-        .where(Unit.id.in_(unit_ids))  # type: ignore[union-attr]
+        select(col(Unit.id), col(parent.id))
+        .join(parent, col(parent.code) == col(Unit.parent_code))
+        .where(col(Unit.id).in_(unit_ids))
     )
-    return {unit_id: parent_id for unit_id, parent_id in rows}  # type: ignore[misc]
+    return {unit_id: parent_id for unit_id, parent_id in rows}

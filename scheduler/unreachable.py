@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat.messages import Capabilities
 from chat.templates import render
@@ -46,22 +46,22 @@ def _notify_coordinators(
     unit = session.get(Unit, contact.unit_id)
     coordinator_codes = set(
         session.exec(
-            select(Plan.coordinator_code)
-            .join(Task, Task.plan_id == Plan.id)
-            .join(Assignment, Assignment.task_id == Task.id)
-            .join(Occurrence, Occurrence.assignment_id == Assignment.id)
-            .join(Outbox, Outbox.occurrence_id == Occurrence.id)
-            .where(Outbox.id.in_(list(row_ids)))  # type: ignore[union-attr]
+            select(col(Plan.coordinator_code))
+            .join(Task, col(Task.plan_id) == col(Plan.id))
+            .join(Assignment, col(Assignment.task_id) == col(Task.id))
+            .join(Occurrence, col(Occurrence.assignment_id) == col(Assignment.id))
+            .join(Outbox, col(Outbox.occurrence_id) == col(Occurrence.id))
+            .where(col(Outbox.id).in_(list(row_ids)))
             .distinct()
         ).all()
     )
     coordinators = session.exec(
         select(Contact)
-        .join(Unit, Unit.id == Contact.unit_id)
+        .join(Unit, col(Unit.id) == col(Contact.unit_id))
         .where(
-            Unit.code.in_(coordinator_codes),  # type: ignore[attr-defined]
-            Contact.role == Role.COORDINATOR,
-            Contact.reachable,
+            col(Unit.code).in_(coordinator_codes),
+            col(Contact.role) == Role.COORDINATOR,
+            col(Contact.reachable),
         )
     ).all()
     rows = [

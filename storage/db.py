@@ -200,9 +200,9 @@ def driver_connection(engine: Engine) -> Iterator[Any]:
     driver = None if is_sqlite(engine) else connection.driver_connection
     try:
         if driver is not None:
-            driver.autocommit = True  # type: ignore[union-attr]
+            driver.autocommit = True
         yield connection
     finally:
         if driver is not None:
-            driver.autocommit = False  # type: ignore[union-attr]
+            driver.autocommit = False
         connection.close()

@@ -8,9 +8,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, case, update
+from sqlalchemy import BindParameter, Row, bindparam, case, select, update
 from sqlalchemy.engine import Dialect, Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col
 
 from storage.db import DriverStatement, insert_ignore, is_sqlite, session_scope
 from storage.enums import OutboxState
@@ -67,18 +67,18 @@ def claim(
     is full, the last contact's rows wait for the next one, whole.
     """
     query = (
-        select(Outbox.id, Outbox.kind, Outbox.text, Contact)
-        .join(Contact, Contact.id == Outbox.contact_id)
+        select(col(Outbox.id), col(Outbox.kind), col(Outbox.text), Contact)
+        .join(Contact, col(Contact.id) == col(Outbox.contact_id))
         .where(
-            Outbox.status == OutboxState.PENDING,
-            Outbox.next_attempt_at <= now,  # type: ignore[operator]
-            Contact.channel.in_(list(channels)),  # type: ignore[attr-defined]
+            col(Outbox.status) == OutboxState.PENDING,
+            col(Outbox.next_attempt_at) <= now,
+            col(Contact.channel).in_(list(channels)),
         )
-        .order_by(Outbox.next_attempt_at, Outbox.contact_id, Outbox.id)  # type: ignore[arg-type]
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.contact_id), col(Outbox.id))
         .limit(limit)
     )
     if not is_sqlite(session.get_bind()):  # type: ignore[arg-type]
-        query = query.with_for_update(skip_locked=True, of=Outbox)  # type: ignore[arg-type]
+        query = query.with_for_update(skip_locked=True, of=Outbox)
     rows = list(session.execute(query).all())
     if len(rows) == limit and rows[0].Contact.id != rows[-1].Contact.id:
         cut = rows[-1].Contact.id
@@ -102,10 +102,8 @@ def files_of(session: Session, row_ids: Sequence[int]) -> dict[int, list[OutboxF
     """The stored files of outbox rows, in the order they were added."""
     found: dict[int, list[OutboxFile]] = defaultdict(list)
     if row_ids:
-        query = select(OutboxFile).where(
-            OutboxFile.outbox_id.in_(list(row_ids))  # type: ignore[attr-defined]
-        )
-        for file in session.exec(query.order_by(OutboxFile.id)):  # type: ignore[arg-type]
+        query = select(OutboxFile).where(col(OutboxFile.outbox_id).in_(list(row_ids)))
+        for file in session.execute(query.order_by(col(OutboxFile.id))).scalars():
             found[file.outbox_id].append(file)
     return found
 
@@ -120,9 +118,7 @@ def set_status(session: Session, row_ids: Sequence[int], status: OutboxState) ->
     """Set the status of outbox rows."""
     if row_ids:
         session.execute(
-            update(Outbox)
-            .where(Outbox.id.in_(list(row_ids)))  # type: ignore[union-attr]
-            .values(status=status)
+            update(Outbox).where(col(Outbox.id).in_(list(row_ids))).values(status=status)
         )
 
 
@@ -131,11 +127,11 @@ def defer(engine: Engine, row_ids: Sequence[int], *, until: datetime, error: str
     with session_scope(engine) as session:
         session.execute(
             update(Outbox)
-            .where(Outbox.id.in_(list(row_ids)))  # type: ignore[union-attr]
+            .where(col(Outbox.id).in_(list(row_ids)))
             .values(
                 status=OutboxState.PENDING,
                 next_attempt_at=until,
-                attempts=Outbox.attempts + 1,
+                attempts=col(Outbox.attempts) + 1,
                 last_error=error,
                 claimed_by=None,
             )
@@ -144,14 +140,12 @@ def defer(engine: Engine, row_ids: Sequence[int], *, until: datetime, error: str
 
 def give_up_on(session: Session, contact: Contact, *, error: str) -> None:
     """The contact cannot be reached: mark it so, and drop what was still to send it."""
-    session.execute(
-        update(Contact).where(Contact.id == contact.id).values(reachable=False)  # type: ignore[arg-type]
-    )
+    session.execute(update(Contact).where(col(Contact.id) == contact.id).values(reachable=False))
     session.execute(
         update(Outbox)
         .where(
-            Outbox.contact_id == contact.id,
-            Outbox.status.in_((OutboxState.PENDING, OutboxState.SENDING)),  # type: ignore[attr-defined]
+            col(Outbox.contact_id) == contact.id,
+            col(Outbox.status).in_((OutboxState.PENDING, OutboxState.SENDING)),
         )
         .values(status=OutboxState.DEAD, last_error=error)
     )
@@ -179,7 +173,7 @@ def _mark_sent(dialect: Dialect, count: int) -> DriverStatement:
 
     sent_at is the pass's moment, already stored as claimed_at: no datetime to bind.
     """
-    rows = [bindparam(f"r{index}") for index in range(count)]
+    rows: list[BindParameter[int]] = [bindparam(f"r{index}") for index in range(count)]
     platform = case(
         *((OUTBOX.c.id == row, bindparam(f"p{index}")) for index, row in enumerate(rows))
     )
@@ -204,21 +198,23 @@ CLAIM = (
 # Columns, not entities: this runs for every claimed reminder row.
 DETAILS = with_occurrence_context(
     select(
-        Outbox.id,
-        Outbox.kind,
-        Occurrence.id.label("occurrence_id"),  # type: ignore[union-attr]
-        (Occurrence.active & Task.active & (Occurrence.status != "done")).label("open"),
-        Occurrence.status,
-        Occurrence.percent,
-        Occurrence.due_date,
-        Task.position,
-        Task.key,
-        Task.title,
-        Task.due_kind,
-        Task.partners,  # named in the lead's reminder (scheduler/compose.py)
-        Task.external_partners,
-        Plan.number,
-        Plan.code,
-        Unit.name,
-    ).join(Occurrence, Occurrence.id == Outbox.occurrence_id)
-).where(Outbox.id.in_(bindparam("rows", expanding=True)))  # type: ignore[union-attr]
+        col(Outbox.id),
+        col(Outbox.kind),
+        col(Occurrence.id).label("occurrence_id"),
+        (col(Occurrence.active) & col(Task.active) & (col(Occurrence.status) != "done")).label(
+            "open"
+        ),
+        col(Occurrence.status),
+        col(Occurrence.percent),
+        col(Occurrence.due_date),
+        col(Task.position),
+        col(Task.key),
+        col(Task.title),
+        col(Task.due_kind),
+        col(Task.partners),  # named in the lead's reminder (scheduler/compose.py)
+        col(Task.external_partners),
+        col(Plan.number),
+        col(Plan.code),
+        col(Unit.name),
+    ).join(Occurrence, col(Occurrence.id) == col(Outbox.occurrence_id))
+).where(col(Outbox.id).in_(bindparam("rows", expanding=True)))

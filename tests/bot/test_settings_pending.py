@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.settings import load_settings
+from bot.settings import SettingsError, load_settings
 from handlers.state import PENDING_TTL
 
 
@@ -22,5 +22,5 @@ def test_pending_minutes_must_be_a_positive_number(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("DONDOC_PENDING_MINUTES", value)
-    with pytest.raises(ValueError, match="DONDOC_PENDING_MINUTES"):
+    with pytest.raises(SettingsError, match="DONDOC_PENDING_MINUTES"):
         load_settings()
