@@ -106,14 +106,13 @@ def _missing(engine: Engine, week: str, channels: Collection[str]) -> dict[str, 
             )
             .order_by(col(Plan.code), col(Contact.id))
         ).all()
-        queued = set(
-            session.execute(
-                select(col(Outbox.key)).where(col(Outbox.step) == f"digest-{week}")
-            ).scalars()
+        keys = [_key(plan_id, week, contact_id) for _, plan_id, contact_id, _ in rows]
+        queued = set(  # by the unique key: this runs every tick of the week
+            session.execute(select(col(Outbox.key)).where(col(Outbox.key).in_(keys))).scalars()
         )
     missing: dict[str, list[Recipient]] = {}
-    for code, plan_id, contact_id, channel in rows:
-        if _key(plan_id, week, contact_id) not in queued:
+    for (code, _, contact_id, channel), key in zip(rows, keys, strict=True):
+        if key not in queued:
             missing.setdefault(code, []).append(Recipient(contact_id, channel))
     return missing
 
