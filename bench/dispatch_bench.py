@@ -81,6 +81,16 @@ class Budget:
 @asynccontextmanager
 async def fake_api(latency_ms: int) -> AsyncIterator[Api]:
     """The fake API, answering after `latency_ms`, in its own process."""
+    process, url = start_fake_api(latency_ms)
+    try:
+        yield Api(process, url)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def start_fake_api(latency_ms: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """Start the fake Bot API (Node, never the bottleneck); its process and base URL."""
     process = subprocess.Popen(
         ["node", str(ROOT / "bench" / "fake_bot_api.js"), str(latency_ms)],
         stdout=subprocess.PIPE,
@@ -88,11 +98,7 @@ async def fake_api(latency_ms: int) -> AsyncIterator[Api]:
     )
     assert process.stdout is not None
     port = process.stdout.readline().split()[1]
-    try:
-        yield Api(process, f"http://127.0.0.1:{port}/bot")
-    finally:
-        process.terminate()
-        process.wait()
+    return process, f"http://127.0.0.1:{port}/bot"
 
 
 @asynccontextmanager
