@@ -10,12 +10,12 @@ of all indicator modules; `plans/indicator_specs.py` validates a plan file's `in
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
+from plans.characters import without_marks
 from plans.errors import DondocError
 
 # Every Vietnamese word the indicators say, in one place (`{}` fields are filled by callers).
@@ -167,9 +167,7 @@ def say(key: str, /, **fields: Any) -> str:
 
 def fold(text: str) -> str:
     """Lower case without diacritics (đ → d) and single spaces, for matching words."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.lower().split())
+    return " ".join(without_marks(text).lower().split())
 
 
 # Dots group thousands, a comma marks decimals ("1.234.567,5"); a lone dot that cannot be a
