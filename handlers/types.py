@@ -11,6 +11,14 @@ MAX_INCOMING_TEXT = 4096
 
 
 @dataclass(frozen=True)
+class IncomingDocument:
+    """A file the user sent whose content the conversation reads (a plan to draft)."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Incoming:
     """One user action: a text, a button press or a file, from one chat."""
 
@@ -22,6 +30,7 @@ class Incoming:
     button_data: str | None = None
     reply_to: str | None = None  # platform id of the bot message being replied to
     attachments: tuple[str, ...] = field(default_factory=tuple)  # platform file ids
+    documents: tuple[IncomingDocument, ...] = field(default_factory=tuple)  # downloaded files
 
     def __post_init__(self) -> None:
         """Whatever the channel delivered, what is handled can be stored and reported."""
