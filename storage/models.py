@@ -38,7 +38,7 @@ class Unit(SQLModel, table=True):
     party: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     # A retired unit gets no reminder; its open work went to `merged_into` (plans/importer.py).
     merged_into: str | None = Field(default=None, max_length=32)
-    retired_on: date | None = None
+    retired_on: date | None = Field(default=None, index=True)  # the tick's retirement notices
 
 
 class UnitGroup(SQLModel, table=True):

@@ -21,7 +21,12 @@ def upgrade() -> None:
     """Apply this revision."""
     # Each feature adds its own block below, under a comment naming it.
 
+    # Idle tick: retirement notices look up recently retired units by date.
+    op.create_index(op.f("ix_unit_retired_on"), "unit", ["retired_on"], unique=False)
+
 
 def downgrade() -> None:
     """Revert this revision."""
     # Each feature undoes its block below, in reverse order.
+
+    op.drop_index(op.f("ix_unit_retired_on"), table_name="unit")
