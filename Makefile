@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint check bench clean
+.PHONY: install demo test lint check bench docs clean
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ check: lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# The guide's generated page: every deadline form with its dates, read by the engine itself
+# (plans/deadline_guide.py; tests/plans/test_deadline_guide.py fails while it is out of date).
+docs: install
+	$(BIN)/python -m plans.deadline_guide docs/han-thoi-gian.md
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
