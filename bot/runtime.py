@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Engine
 
-from bot.channels import build_dispatcher
-from bot.inbox import Inbox
+from bot.channels import build_dispatcher, start_channels
+from bot.channels.inbox import Inbox
 from bot.settings import Settings
 from chat.messages import Sender
 from scheduler.dispatcher import Dispatcher
@@ -55,34 +55,10 @@ def build_scheduler(
 
 async def run(settings: Settings, engine: Engine) -> None:
     """Start every configured channel and the scheduler; stop cleanly on SIGINT/SIGTERM."""
-    senders: dict[str, Sender] = {}
-    stops = []
     inbox = Inbox(engine, pending_ttl=settings.pending_ttl)  # every channel's updates
-    if settings.telegram_enabled:
-        from bot.telegram_channel import TelegramSender, build_application
-
-        application = build_application(settings, engine, inbox=inbox)
-        await application.initialize()
-        await application.start()
-        if settings.telegram_webhook_url:
-            from bot.webhook import start_telegram_webhook
-
-            stops.append(await start_telegram_webhook(settings, application, inbox))
-        else:
-            assert application.updater is not None
-            await application.bot.delete_webhook()
-            await application.updater.start_polling(poll_interval=settings.telegram_poll_interval)
-            stops.append(application.updater.stop)
-        stops.append(application.stop)
-        stops.append(application.shutdown)
-        senders["telegram"] = TelegramSender(application.bot)
-    if settings.zalo_enabled:  # Zalo channel: polling or webhook, see bot/zalo_channel.py
-        from bot import zalo_channel
-
-        zalo = await zalo_channel.start(settings, inbox)
-        stops.append(zalo.stop)
-        senders["zalo"] = zalo.sender
-    # Updates an earlier run stored but did not handle go first, oldest first (bot/inbox.py).
+    running = await start_channels(settings, inbox)
+    senders: dict[str, Sender] = {r.sender.channel: r.sender for r in running}
+    # Updates an earlier run left unhandled go first, oldest first (bot/channels/inbox.py).
     await inbox.start()
     if not senders:
         logger.warning("no channel configured: set TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN")
@@ -102,5 +78,5 @@ async def run(settings: Settings, engine: Engine) -> None:
         scheduler.shutdown(wait=False)
     leader.release()  # leader election: hand the lead over at once
     await inbox.stop()  # what is stored and not handled yet waits for the next start
-    for stop in stops:
-        await stop()
+    for channel in running:
+        await channel.stop()

@@ -9,8 +9,6 @@ from typing import Protocol
 
 from plans.errors import DondocError
 
-# Channels that render Telegram-style HTML and inline buttons; others get plain text.
-HTML_CHANNELS = frozenset({"telegram"})
 TAG_RE = re.compile(r"</?(?:b|i|u|s|code|pre|a)(?:\s[^>]*)?>")
 
 # What a reader sees as one character: a code point with the marks that join it (Vietnamese
@@ -86,6 +84,10 @@ class Capabilities:
     text_limit: int  # characters in one message
     items_per_message: int  # tasks one reminder lists before the next message starts
     files: bool  # documents can be attached
+
+
+# What a channel that declares nothing gets: plain text within the smallest limits of any channel.
+PLAIN = Capabilities(html=False, text_limit=2000, items_per_message=3, files=False)
 
 
 class Sender(Protocol):

@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from chat.buttons import DrillDown, plan_button, unit_button
-from chat.messages import Button, OutgoingMessage
-from chat.texts import HTML_CHANNELS, message, to_plain
+from chat.messages import Button, Capabilities, OutgoingMessage
+from chat.texts import message, to_plain
 from handlers.confirmations import coordinated_plan_ids
 from handlers.types import Outcome
 from plans.clock import local_date
 from reports.chat_text import build_status_text
-from reports.model import ReportError, StatusScope, StatusView, build_status
+from reports.figures import build_status
+from reports.model import ReportError, StatusScope, StatusView
 from storage.enums import Role
 from storage.models import Contact, Plan, Unit
 
@@ -29,11 +30,16 @@ def scope_of(session: Session, contacts: list[Contact]) -> StatusScope:
 
 
 def status(
-    session: Session, channel: str, contacts: list[Contact], args: list[str], *, now: datetime
+    session: Session,
+    shows: Capabilities,
+    contacts: list[Contact],
+    args: list[str],
+    *,
+    now: datetime,
 ) -> Outcome:
     """`/status [plan] [unit|task]`."""
     if not any(c.role in LEADERS for c in contacts):
-        return Outcome(messages=(message(channel, "not_allowed"),))
+        return Outcome(messages=(message(shows, "not_allowed"),))
     plan_codes = {p.upper(): p for p in session.exec(select(Plan.code)).all()}
     unit_codes = set(session.exec(select(Unit.code)).all())
     plan_code = unit_code = task_key = None
@@ -47,26 +53,31 @@ def status(
         elif plan_code is not None:
             task_key = word
         else:
-            return Outcome(messages=(message(channel, "status_unknown", word=word),))
-    return _answer(session, channel, contacts, now, plan_code, unit_code, task_key)
+            return Outcome(messages=(message(shows, "status_unknown", word=word),))
+    return _answer(session, shows, contacts, now, plan_code, unit_code, task_key)
 
 
 def drill_down(
-    session: Session, channel: str, contacts: list[Contact], drill: DrillDown, *, now: datetime
+    session: Session,
+    shows: Capabilities,
+    contacts: list[Contact],
+    drill: DrillDown,
+    *,
+    now: datetime,
 ) -> Outcome:
     """A drill-down button: re-checked against the caller's scope."""
     if not any(c.role in LEADERS for c in contacts):
-        return Outcome(messages=(message(channel, "stale_button"),), popup="Nút không hợp lệ.")
+        return Outcome(messages=(message(shows, "stale_button"),), popup="Nút không hợp lệ.")
     plan = session.get(Plan, drill.plan_id)
     unit = session.get(Unit, drill.unit_id) if drill.unit_id is not None else None
     if plan is None or (drill.unit_id is not None and unit is None):
-        return Outcome(messages=(message(channel, "stale_button"),), popup="Nút không hợp lệ.")
-    return _answer(session, channel, contacts, now, plan.code, unit.code if unit else None, None)
+        return Outcome(messages=(message(shows, "stale_button"),), popup="Nút không hợp lệ.")
+    return _answer(session, shows, contacts, now, plan.code, unit.code if unit else None, None)
 
 
 def _answer(
     session: Session,
-    channel: str,
+    shows: Capabilities,
     contacts: list[Contact],
     now: datetime,
     plan_code: str | None,
@@ -85,17 +96,17 @@ def _answer(
             now=now,
         )
     except ReportError as exc:
-        return Outcome(messages=(message(channel, "refused", reason=str(exc)),), popup=str(exc))
-    command = "/status" if channel in HTML_CHANNELS else "status"
+        return Outcome(messages=(message(shows, "refused", reason=str(exc)),), popup=str(exc))
+    command = "/status" if shows.html else "status"
     text = build_status_text(view, command=command)
-    if channel not in HTML_CHANNELS:
+    if not shows.html:
         text = to_plain(text)
-    return Outcome(messages=(OutgoingMessage(text=text, buttons=_buttons(view, channel)),))
+    return Outcome(messages=(OutgoingMessage(text=text, buttons=_buttons(view, shows)),))
 
 
-def _buttons(view: StatusView, channel: str) -> tuple[tuple[Button, ...], ...]:
+def _buttons(view: StatusView, shows: Capabilities) -> tuple[tuple[Button, ...], ...]:
     """Plans to open from the summary, units to open from a plan."""
-    if channel not in HTML_CHANNELS:
+    if not shows.html:
         return ()
     if view.plan is None:
         return tuple(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from chat.messages import OutgoingMessage
+from sqlalchemy.engine import Engine
+
+from chat.messages import PLAIN, Capabilities, OutgoingMessage
 from plans.characters import storable
 
 MAX_INCOMING_TEXT = 4096
@@ -31,6 +35,7 @@ class Incoming:
     reply_to: str | None = None  # platform id of the bot message being replied to
     attachments: tuple[str, ...] = field(default_factory=tuple)  # platform file ids
     documents: tuple[IncomingDocument, ...] = field(default_factory=tuple)  # downloaded files
+    capabilities: Capabilities = PLAIN  # what the channel shows: answers are rendered for it
 
     def __post_init__(self) -> None:
         """Whatever the channel delivered, what is handled can be stored and reported."""
@@ -46,3 +51,6 @@ class Outcome:
 
     messages: tuple[OutgoingMessage, ...] = ()
     popup: str | None = None
+    # Work that needs transactions of its own (a plan import), run once the update's commits;
+    # what it returns is said after `messages` (handlers/conversation.py).
+    then: Callable[[Engine, datetime], Outcome] | None = None

@@ -19,9 +19,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from plans.indicators import Combine, IndicatorKind, IndicatorSpec, Scope, Value, parse_target
+from storage.db import table_of
 from storage.models import IndicatorValue, Occurrence, TaskIndicator
 
-VALUE_TABLE = IndicatorValue.__table__  # type: ignore[attr-defined]
+VALUE_TABLE = table_of(IndicatorValue)
 # What `value_of` reads back, in its order; and the order that leaves the current value last.
 VALUE_COLUMNS = (
     col(IndicatorValue.kind),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,12 +12,16 @@ from typing import Any, Protocol
 
 from sqlalchemy import Table, event, inspect
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlmodel import Session, SQLModel, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READONLY = "dondoc_readonly"
+# A server connection is replaced after this long, before idle-timeouts on the way (NAT,
+# proxies) can cut it silently; a cut the server announces is seen at checkout (below).
+POOL_RECYCLE_S = 1_800
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -29,7 +34,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it cost a round trip per checkout, one in ten of a reply's (bench/RESULTS.md).
+    # A connection the server has closed is dropped at checkout without a round trip
+    # (`_drop_if_closed`); one that dies later fails its statement, which invalidates the pool,
+    # and the caller retries once on the fresh connections (bot/inbox.py: `is_busy`).
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_S)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _drop_if_closed)
+    return engine
+
+
+def _drop_if_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection whose server has hung up (the pool then opens another).
+
+    An idle connection has nothing to read: a readable socket holds the server's goodbye
+    (a terminated backend, a restart) or its end of file. One poll of the socket, no round trip.
+    """
+    fileno = getattr(dbapi_conn, "fileno", None)
+    if fileno is None:
+        return
+    try:
+        poller = select.poll()
+        poller.register(fileno(), select.POLLIN)
+    except (OSError, ValueError) as exc:  # closed on our side already
+        raise DisconnectionError("connection closed") from exc
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection while it was idle")
 
 
 class MissingDatabase(Exception):
@@ -80,7 +110,7 @@ def table_of(model: type[SQLModel]) -> Table:
     return table
 
 
-def is_sqlite(engine: Engine) -> bool:
+def is_sqlite(engine: Engine | Connection) -> bool:
     """Tell whether the engine talks to SQLite."""
     return engine.dialect.name == "sqlite"
 

@@ -12,12 +12,12 @@ from sqlalchemy import BindParameter, Row, bindparam, case, select, update
 from sqlalchemy.engine import Dialect, Engine
 from sqlmodel import Session, col
 
-from storage.db import DriverStatement, insert_ignore, is_sqlite, session_scope
+from storage.db import DriverStatement, insert_ignore, is_sqlite, session_scope, table_of
 from storage.enums import OutboxState
 from storage.models import Contact, Occurrence, Outbox, OutboxFile, Plan, Task, Unit
 from storage.queries import with_occurrence_context
 
-OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+OUTBOX = table_of(Outbox)
 CLAIM_ROWS = 500  # rows claimed at once; a dead worker's claims lapse (scheduler/lease.py)
 
 
@@ -77,7 +77,7 @@ def claim(
         .order_by(col(Outbox.next_attempt_at), col(Outbox.contact_id), col(Outbox.id))
         .limit(limit)
     )
-    if not is_sqlite(session.get_bind()):  # type: ignore[arg-type]
+    if not is_sqlite(session.get_bind()):
         query = query.with_for_update(skip_locked=True, of=Outbox)
     rows = list(session.execute(query).all())
     if len(rows) == limit and rows[0].Contact.id != rows[-1].Contact.id:
@@ -111,7 +111,7 @@ def files_of(session: Session, row_ids: Sequence[int]) -> dict[int, list[OutboxF
 def attach(session: Session, files: list[dict[str, Any]]) -> None:
     """Store files (outbox_id, filename, kind, content) with their rows."""
     if files:
-        session.connection().execute(OutboxFile.__table__.insert(), files)  # type: ignore[attr-defined]
+        session.connection().execute(table_of(OutboxFile).insert(), files)
 
 
 def set_status(session: Session, row_ids: Sequence[int], status: OutboxState) -> None:

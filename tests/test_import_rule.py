@@ -6,6 +6,7 @@ Read from the source with `ast`, so a violation fails here before anyone reviews
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ ALLOWED = {
 # Messenger and scheduling libraries stay at the edge.
 EDGE_ONLY = {"telegram", "apscheduler", "aiohttp", "tornado"}
 EDGE = {"bot"}
+# A channel's name as a literal: outside bot/ code asks the channel's Capabilities instead.
+CHANNEL_NAME = re.compile(r"""["'](?:telegram|zalo)["']""", re.IGNORECASE)
 
 
 def modules() -> dict[str, Path]:
@@ -73,6 +76,13 @@ def test_messenger_libraries_stay_in_bot(name: str) -> None:
     """Only bot/ talks to Telegram, Zalo's HTTP stack or the scheduler library."""
     wrong = sorted(t for t in imported(MODULES[name]) if t.split(".")[0] in EDGE_ONLY)
     assert not wrong, f"{name} imports {wrong}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.split(".")[0] not in EDGE))
+def test_no_channel_name_outside_bot(name: str) -> None:
+    """Only bot/ names a messenger: the rest renders by Capabilities, never by channel name."""
+    found = CHANNEL_NAME.findall(MODULES[name].read_text(encoding="utf-8"))
+    assert not found, f"{name} names a channel: {found}"
 
 
 def test_no_import_cycles() -> None:

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import bot.inbox
-from bot.inbox import Inbox, store
+import bot.channels.inbox
+from bot.channels.inbound import store
+from bot.channels.inbox import Inbox
 from chat.messages import OutgoingMessage
 from handlers.conversation import handle_stored
-from handlers.types import Incoming, Outcome
+from handlers.types import Incoming, IncomingDocument, Outcome
 from storage.db import make_engine
 from storage.models import Inbound, Report
 from tests.utils.clock import local_time
@@ -60,6 +61,9 @@ class PlainChannel:
 
     def parse(self, raw: dict[str, Any]) -> Incoming | None:
         return Incoming(self.name, raw["chat"], raw["key"], text=raw["text"])
+
+    async def fetch_documents(self, raw: dict[str, Any]) -> tuple[IncomingDocument, ...]:
+        return ()
 
     async def show_working(self, chat_id: str) -> None:
         self.before_handling()
@@ -225,11 +229,11 @@ async def test_an_update_that_breaks_the_conversation_is_set_aside_and_the_lane_
             raise RuntimeError("a bug in a handler")
         return handle_stored(eng, incoming, now=now, **kw)
 
-    monkeypatch.setattr(bot.inbox, "handle_stored", fragile)
+    monkeypatch.setattr(bot.channels.inbox, "handle_stored", fragile)
     channel = PlainChannel()
     inbox = Inbox(engine, clock=lambda: NOW)
     inbox.add(channel)
-    caplog.set_level(logging.ERROR, logger="bot.inbox")
+    caplog.set_level(logging.ERROR, logger="bot.channels.inbox")
     try:  # stored rows, as a webhook leaves them
         await inbox.accept("telegram", raw("bad", "100001", "/help"))
         await inbox.accept("telegram", raw("good", "100001", "/help"))

@@ -46,6 +46,8 @@ class FakeBotApi(LoopbackServer):
     sent: list[dict[str, Any]] = field(default_factory=list)
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     blocked: set[str] = field(default_factory=set)
+    files: dict[str, bytes] = field(default_factory=dict)  # file id -> what a user attached
+    downloads: list[str] = field(default_factory=list)  # file ids asked for, in order
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -68,11 +70,15 @@ class FakeBotApi(LoopbackServer):
         return None
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        """Route /bot<token>/<method>."""
+        """Route /bot<token>/<method> and /file/bot<token>/<path>."""
+        if request.path.startswith("/file/"):
+            return self._download(request)
         method = request.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
         params = _params(body, request.headers.get("Content-Type", ""))
+        if method == "getFile":
+            return self._get_file(request, str(params.get("file_id", "")))
         if method == "getMe":
             return _reply(request, 200, {"ok": True, "result": BOT})
         if method in ("deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery"):
@@ -138,6 +144,34 @@ class FakeBotApi(LoopbackServer):
             "text": record["text"],
         }
         return _reply(request, 200, {"ok": True, "result": result})
+
+    def _get_file(self, request: BaseHTTPRequestHandler, file_id: str) -> None:
+        """getFile: where a user's attachment is downloaded from; 400 for an unknown id."""
+        with self._lock:
+            self.downloads.append(file_id)
+        if file_id not in self.files:
+            refused = {"ok": False, "error_code": 400, "description": "Bad Request: bad file_id"}
+            return _reply(request, 400, refused)
+        found = {
+            "file_id": file_id,
+            "file_unique_id": f"u-{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": f"documents/{file_id}",
+        }
+        return _reply(request, 200, {"ok": True, "result": found})
+
+    def _download(self, request: BaseHTTPRequestHandler) -> None:
+        """The bytes at /file/bot<token>/documents/<file id>."""
+        content = self.files.get(request.path.rsplit("/", 1)[-1])
+        if content is None:
+            missing = {"ok": False, "error_code": 404, "description": "Not Found"}
+            return _reply(request, 404, missing)
+        request.send_response(200)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(content)))
+        request.end_headers()
+        request.wfile.write(content)
+        return None
 
 
 def _params(body: bytes, content_type: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from storage.db import session_scope
 from storage.models import Assignment, Contact, MessageRef, Occurrence, Outbox, Task
 from storage.queries import ensure_ref_code
 from tests.utils.clock import local_time
+from tests.utils.senders import shows
 from tests.utils.world import World, build_world
 
 NOW = local_time("2026-11-23 10:00")
@@ -54,6 +55,7 @@ class Chat:
             button_data=button,
             reply_to=reply_to,
             attachments=files,
+            capabilities=shows(self.channel),
         )
         return handle_incoming(self.engine, incoming, now=at, pending_ttl=self.pending_ttl)
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from bot.telegram_channel import TelegramSender
-from chat.messages import OutgoingMessage
+from bot.channels.telegram import TelegramSender
+from bot.channels.zalo import ZaloSender
+from chat.messages import PLAIN, Capabilities, OutgoingMessage
+
+
+def shows(channel: str) -> Capabilities:
+    """What a channel shows, as its module in bot/channels/ declares it (plain if unknown)."""
+    known = {s.channel: s.capabilities for s in (TelegramSender, ZaloSender)}
+    return known.get(channel, PLAIN)
 
 
 class RecordingSender:

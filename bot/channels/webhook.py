@@ -8,12 +8,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import tornado.web
-from telegram.ext import Application
 from tornado.httpserver import HTTPServer
 
-from bot.inbox import Inbox, StoreFailed
+from bot.channels.inbound import StoreFailed
 from bot.settings import Settings
-from bot.telegram_channel import CHANNEL as TELEGRAM
 
 logger = logging.getLogger(__name__)
 
@@ -81,32 +79,4 @@ async def serve(
         server.stop()
         await server.close_all_connections()
 
-    return stop
-
-
-async def start_telegram_webhook(
-    settings: Settings, application: Application, inbox: Inbox
-) -> Callable[[], Awaitable[None]]:
-    """Register the webhook with Telegram and serve it at /telegram, storing through the inbox."""
-    secret = (
-        settings.telegram_webhook_secret.get_secret_value()
-        if settings.telegram_webhook_secret
-        else None
-    )
-
-    async def accept(payload: dict) -> None:
-        await inbox.accept(TELEGRAM, payload)
-
-    stop = await serve(
-        settings,
-        [
-            (
-                r"/telegram",
-                SecretWebhook,
-                {"header": "X-Telegram-Bot-Api-Secret-Token", "secret": secret, "accept": accept},
-            )
-        ],
-    )
-    assert settings.telegram_webhook_url is not None
-    await application.bot.set_webhook(url=settings.telegram_webhook_url, secret_token=secret)
     return stop

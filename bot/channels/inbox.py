@@ -17,25 +17,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import Session, col, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
-from chat.messages import Sender, SendError
+from bot.channels.inbound import StoreFailed, count_sent, is_busy, set_aside, store, unhandled
+from bot.channels.seam import Channel
+from chat.messages import SendError
 from handlers.conversation import handle_incoming, handle_stored
 from handlers.state import PENDING_TTL
 from handlers.types import Incoming, Outcome
-from scheduler.quota import count_sent as count_sent_in
-from storage.db import insert_ignore, is_sqlite, session_scope
-from storage.models import Inbound
 
 logger = logging.getLogger(__name__)
 
@@ -50,121 +45,6 @@ STOP_GRACE = 10.0  # seconds a stop waits for the update in hand to be answered
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class StoreFailed(Exception):
-    """The update could not be stored: the platform must be asked to send it again."""
-
-
-class Channel(Protocol):
-    """What the inbox needs from a messenger."""
-
-    name: str
-    counts_usage: bool  # replies count against a monthly quota
-
-    @property
-    def sender(self) -> Sender:
-        """How its answers are sent."""
-        ...
-
-    def parse(self, raw: dict[str, Any]) -> Incoming | None:
-        """The neutral Incoming of a stored platform update; None for what is not handled."""
-        ...
-
-    async def show_working(self, chat_id: str) -> None:
-        """Best effort, before handling: tell the chat an answer is coming."""
-        ...
-
-    async def acknowledge(self, raw: dict[str, Any], popup: str | None) -> None:
-        """Best effort, after handling: close the platform's own loop (a tapped button)."""
-        ...
-
-
-def is_busy(exc: BaseException) -> bool:
-    """Whether a database error is worth retrying: locked, timed out, connection lost."""
-    # sqlite3's own error too: storage/db.py sends BEGIN IMMEDIATE to the driver, unwrapped.
-    if isinstance(exc, OperationalError | PoolTimeout | sqlite3.OperationalError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
-
-
-def store(
-    engine: Engine,
-    incoming: Incoming,
-    raw: dict[str, Any],
-    *,
-    now: datetime,
-    lock_wait: float | None = None,
-) -> bool:
-    """Insert the update unhandled and commit; False when it was stored before.
-
-    `lock_wait` bounds how long a locked database is waited for (the engine's default if None).
-    """
-    row = {
-        "channel": incoming.channel,
-        "update_key": incoming.update_key,
-        "chat_id": incoming.chat_id,
-        "payload": raw,
-        "received_at": now,
-        "handled_at": None,
-    }
-    sqlite = is_sqlite(engine)
-    with engine.connect() as connection:
-        usual = None  # SQLite: the wait is set before BEGIN IMMEDIATE, which is what waits
-        if lock_wait is not None and sqlite:
-            usual = _busy_timeout(connection, int(lock_wait * 1000))
-        try:
-            with connection.begin():
-                if lock_wait is not None and not sqlite:
-                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_wait * 1000)}")
-                return insert_ignore(connection, Inbound, [row]) > 0
-        finally:
-            if usual is not None:
-                _busy_timeout(connection, usual)
-
-
-def _busy_timeout(connection: Connection, milliseconds: int) -> int:
-    """Set how long this SQLite connection waits for the write lock; return the former wait."""
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    (former,) = driver.execute("PRAGMA busy_timeout").fetchone()
-    driver.execute(f"PRAGMA busy_timeout = {milliseconds}")
-    return int(former)
-
-
-def unhandled(
-    engine: Engine, *, channel: str, before: datetime | None = None
-) -> list[tuple[str, dict[str, Any]]]:
-    """(update key, raw update) of the channel's unhandled rows, oldest first."""
-    query = select(Inbound.update_key, Inbound.payload).where(
-        col(Inbound.channel) == channel, col(Inbound.handled_at).is_(None)
-    )
-    if before is not None:
-        query = query.where(col(Inbound.received_at) <= before)
-    with Session(engine) as session:
-        rows = session.exec(query.order_by(col(Inbound.id)))
-        return [(key, dict(payload)) for key, payload in rows]
-
-
-def set_aside(engine: Engine, *, channel: str, update_key: str, now: datetime) -> None:
-    """Mark a row that cannot be handled as done, so that it is not tried again and again."""
-    with session_scope(engine) as session:
-        session.execute(
-            update(Inbound)
-            .where(
-                col(Inbound.channel) == channel,
-                col(Inbound.update_key) == update_key,
-                col(Inbound.handled_at).is_(None),
-            )
-            .values(handled_at=now)
-        )
-
-
-def count_sent(engine: Engine, *, channel: str, now: datetime, count: int) -> None:
-    """Add replies sent outside the dispatcher to the channel's monthly count."""
-    if count > 0:
-        with session_scope(engine) as session:
-            count_sent_in(session, channel, now, count)
 
 
 @dataclass
@@ -340,6 +220,9 @@ class Inbox:
                 await self._set_aside(channel.name, item.update_key)
                 return
             await channel.show_working(incoming.chat_id)
+            documents = await channel.fetch_documents(item.raw)  # outside the transaction
+            if documents:
+                incoming = replace(incoming, documents=documents)
             outcome = await self._handle(incoming, item)
             if outcome is not None:
                 await self._answer(channel, incoming, item.raw, outcome)
