@@ -13,8 +13,9 @@ import yaml
 from plans.intake import texts
 from plans.intake.header import Header, read_header
 from plans.intake.owners import Mention, UnitIndex, fold, plain
+from plans.intake.paragraph import Task
 from plans.intake.reader import read_document
-from plans.intake.tasks import Task, extract_tasks
+from plans.intake.tasks import extract_tasks
 
 _CODE_MAX = 40
 # A task that follows the plan as a whole: its owner is the plan's coordinator.
