@@ -48,13 +48,22 @@ class DrillDown:
     unit_id: int | None = None
 
 
-ButtonData = StatusPick | SkipNote | SkipValue | ClaimAnswer | DrillDown
+@dataclass(frozen=True)
+class DraftAnswer:
+    """A coordinator imports a plan draft sent in chat, or cancels it (handlers/plan_intake.py)."""
+
+    draft_id: int
+    do_import: bool
+
+
+ButtonData = StatusPick | SkipNote | SkipValue | ClaimAnswer | DrillDown | DraftAnswer
 
 SKIP_NOTE = "n:skip"
 SKIP_VALUE = "v:skip"
 STATUS_RE = re.compile(r"s:([A-Z2-9]{3,8}):([123])")
 CLAIM_RE = re.compile(r"c:(ok|ret):(\d{1,12})")
 DRILL_RE = re.compile(r"st:(?:p:(\d{1,12})|u:(\d{1,12}):(\d{1,12}))")
+DRAFT_RE = re.compile(r"pd:(ok|no):(\d{1,12})")
 CHOICE_OF = {status: choice for choice, status in STATUS_CHOICES.items()}
 STATUS_ICONS = {
     ReportStatus.DONE: "✅",
@@ -67,6 +76,8 @@ CAPTIONS = {
     "return": "↩️ Trả lại {id}",
     "plan": "📋 {code}",
     "unit": "🏫 {name}",
+    "import": "📥 Nhập kế hoạch",
+    "cancel": "✖️ Hủy",
 }
 UNIT_NAME_LIMIT = 40
 
@@ -86,6 +97,8 @@ def data_of(action: ButtonData) -> str:
             return f"st:p:{plan_id}"
         case DrillDown(plan_id=plan_id, unit_id=unit_id):
             return f"st:u:{plan_id}:{unit_id}"
+        case DraftAnswer(draft_id=draft_id, do_import=do_import):
+            return f"pd:{'ok' if do_import else 'no'}:{draft_id}"
     raise TypeError(f"not button data: {action!r}")  # pragma: no cover - the union is closed
 
 
@@ -103,6 +116,8 @@ def parse(data: str) -> ButtonData | None:
         if drill.group(1) is not None:
             return DrillDown(int(drill.group(1)))
         return DrillDown(int(drill.group(2)), int(drill.group(3)))
+    if draft := DRAFT_RE.fullmatch(data):
+        return DraftAnswer(int(draft.group(2)), do_import=draft.group(1) == "ok")
     return None
 
 
@@ -146,3 +161,11 @@ def unit_button(plan_id: int, unit_id: int, unit_name: str) -> Button:
     """Open one unit from a plan's /status."""
     name = unit_name[:UNIT_NAME_LIMIT]
     return Button(CAPTIONS["unit"].format(name=name), data_of(DrillDown(plan_id, unit_id)))
+
+
+def draft_buttons(draft_id: int) -> tuple[Button, Button]:
+    """Import a plan draft, or cancel it."""
+    return (
+        Button(CAPTIONS["import"], data_of(DraftAnswer(draft_id, do_import=True))),
+        Button(CAPTIONS["cancel"], data_of(DraftAnswer(draft_id, do_import=False))),
+    )

@@ -51,6 +51,16 @@ class AssignmentRole(StrEnum):
     PARTNER = "partner"
 
 
+class DraftState(StrEnum):
+    """Where a plan draft sent in chat stands (handlers/plan_intake.py)."""
+
+    PENDING = "pending"  # shown with its buttons, waiting for the coordinator
+    IMPORTING = "importing"  # "Nhập kế hoạch" pressed: the import runs once the tap is committed
+    IMPORTED = "imported"
+    CANCELLED = "cancelled"
+    REPLACED = "replaced"  # a newer file from the same chat took its place
+
+
 def stored_as_text(enum: type[StrEnum], length: int = 16) -> Enum:
     """A VARCHAR column holding the enum's values, read back as members (no CHECK, no DB type)."""
     return Enum(

@@ -6,11 +6,13 @@ import pytest
 
 from chat.buttons import (
     ClaimAnswer,
+    DraftAnswer,
     DrillDown,
     SkipNote,
     StatusPick,
     claim_buttons,
     data_of,
+    draft_buttons,
     parse,
     plan_button,
     skip_note_button,
@@ -25,6 +27,7 @@ SHOWN = [
     *claim_buttons(123456789012),
     plan_button(7, "KH-GDDT-2023"),
     unit_button(7, 4321, "Trường Trung học cơ sở Cẩm Vũ " * 4),
+    *draft_buttons(123456789012),
 ]
 
 
@@ -38,6 +41,8 @@ def test_every_button_the_bot_shows_parses_back_to_its_action() -> None:
         ClaimAnswer(123456789012, confirm=False),
         DrillDown(7),
         DrillDown(7, 4321),
+        DraftAnswer(123456789012, do_import=True),
+        DraftAnswer(123456789012, do_import=False),
     ]
     assert all(len(button.data.encode()) <= 64 for button in SHOWN)  # Telegram's limit
 
