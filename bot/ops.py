@@ -32,6 +32,8 @@ DB_CONNECT_TIMEOUT_S = 5
 # A due message still pending after this much sending time (quiet hours not counted) means
 # nothing is sending.
 LATE_AFTER = timedelta(minutes=15)
+# A stored update is handled within seconds (bot/channels/inbox.py); one this old was not.
+INBOUND_LATE_AFTER = timedelta(minutes=5)
 MINUTE = timedelta(minutes=1)
 RUNNING_HINT = "`dondoc run` có đang chạy?"  # what late or stuck messages point to
 BACKUP_PAGES_PER_STEP = 1024  # yield to writers between steps of the online backup
@@ -216,7 +218,7 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
     from sqlalchemy import not_, or_
     from sqlmodel import Session, col, func, select
 
-    from storage.models import Contact, Outbox
+    from storage.models import Contact, Inbound, Outbox
 
     with Session(engine) as session:
         pending, oldest = session.exec(
@@ -236,6 +238,12 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
             )
         ).one()
         unreachable = session.exec(select(func.count()).where(not_(col(Contact.reachable)))).one()
+        unhandled, received = session.exec(
+            select(func.count(), func.min(Inbound.received_at)).where(
+                col(Inbound.handled_at).is_(None),
+                col(Inbound.received_at) < now - INBOUND_LATE_AFTER,
+            )
+        ).one()
     if pending:
         detail = f"{pending} tin chờ gửi, tin cũ nhất lập {_age(now - oldest)} trước"
     else:
@@ -253,7 +261,11 @@ def _queue_checks(engine: Engine, *, now: datetime) -> list[Check]:
         None if unreachable else True,
         f"{unreachable} (đã chặn bot hoặc không còn tồn tại)" if unreachable else "0",
     )
-    return [queue, claims, contacts]
+    inbound = Check("tin nhận chưa xử lý", True, "không có tin nhận bị bỏ dở")
+    if unhandled:
+        waited = f"{unhandled} tin nhận đã lưu nhưng chưa xử lý, cũ nhất {_age(now - received)}"
+        inbound = Check("tin nhận chưa xử lý", False, f"{waited} — {RUNNING_HINT}")
+    return [queue, claims, inbound, contacts]
 
 
 def late_before(now: datetime) -> datetime:

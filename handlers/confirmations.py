@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
 from chat.buttons import ClaimAnswer, claim_buttons
+from chat.messages import PLAIN, Capabilities
 from chat.texts import message, say
 from handlers.reporting import latest_report
-from handlers.state import clear_state, set_state
+from handlers.state import clear_state, get_state, set_state
 from handlers.types import Incoming, Outcome
 from plans.calendar import default_calendar
 from plans.policy import ReminderPolicy, next_step_after
@@ -22,6 +23,10 @@ from storage.queries import with_occurrence_context
 
 LIST_LIMIT = 10
 RETURN_REASON_LIMIT = 500
+# A typed «xacnhan ok 2» means the 2nd line of the list this chat was last shown, not whatever is
+# 2nd by then: the shown claims are kept in the chat's state for this long.
+LIST_TTL = timedelta(days=1)
+LIST_STEP = "claims"
 
 
 @dataclass(frozen=True)
@@ -63,32 +68,35 @@ def _claims(session: Session, plan_ids: set[int], occurrence_id: int | None = No
 
 def pending_list(
     session: Session,
-    channel: str,
-    chat_id: str,
+    incoming: Incoming,
     contacts: list[Contact],
     args: list[str],
     *,
     now: datetime,
 ) -> Outcome:
     """/xacnhan: list claims with confirm/return buttons; on Zalo `xacnhan ok N` / `tralai N`."""
+    channel, chat_id, shows = incoming.channel, incoming.chat_id, incoming.capabilities
     plan_ids = coordinated_plan_ids(session, contacts)
     if not plan_ids:
-        return Outcome(messages=(message(channel, "not_allowed"),))
+        return Outcome(messages=(message(shows, "not_allowed"),))
     if len(args) >= 2 and args[0].lower() in ("ok", "tralai") and args[1].isdigit():
-        confirm, occurrence_id, reason = args[0].lower() == "ok", int(args[1]), args[2:]
+        confirm, position, reason = args[0].lower() == "ok", int(args[1]), args[2:]
+        occurrence_id = _listed(session, channel, chat_id, position, now=now)
+        if occurrence_id is None:
+            return Outcome(messages=(message(shows, "confirm_position", position=position),))
         if not confirm and reason:  # the reason came with the command: no step
             return return_with_reason(
-                session, channel, chat_id, contacts, occurrence_id, " ".join(reason), now=now
+                session, incoming, contacts, occurrence_id, " ".join(reason), now=now
             )
-        return _act(session, channel, chat_id, contacts, plan_ids, confirm, occurrence_id, now)
+        return _act(session, incoming, contacts, plan_ids, confirm, occurrence_id, now)
     claims = _claims(session, plan_ids)
     if not claims:
-        return Outcome(messages=(message(channel, "confirm_none"),))
+        return Outcome(messages=(message(shows, "confirm_none"),))
     shown = claims[:LIST_LIMIT]
+    _remember_list(session, channel, chat_id, [stored_id(c.occurrence) for c in shown], now=now)
     buttons = [list(claim_buttons(stored_id(c.occurrence))) for c in shown]
     items = [
         {
-            "id": c.occurrence.id,
             "plan": c.plan.number or c.plan.code,
             "task_key": c.task.key,
             "unit_name": c.unit.name,
@@ -100,10 +108,31 @@ def pending_list(
     return Outcome(
         messages=(
             message(
-                channel, "confirm_list", buttons=buttons, items=items, more=len(claims) - len(shown)
+                shows, "confirm_list", buttons=buttons, items=items, more=len(claims) - len(shown)
             ),
         )
     )
+
+
+def _remember_list(
+    session: Session, channel: str, chat_id: str, shown: list[int], *, now: datetime
+) -> None:
+    """Keep the claims this chat was shown, in order, so typed positions name them."""
+    set_state(session, channel, chat_id, {"step": LIST_STEP, "claims": shown}, now=now)
+
+
+def _shown_list(session: Session, channel: str, chat_id: str, *, now: datetime) -> list[int]:
+    """The claims this chat was last shown (empty once the list is older than LIST_TTL)."""
+    state = get_state(session, channel, chat_id, now=now, ttl=LIST_TTL)
+    return [int(i) for i in state.get("claims", [])]
+
+
+def _listed(
+    session: Session, channel: str, chat_id: str, position: int, *, now: datetime
+) -> int | None:
+    """The occurrence at a 1-based position of the list this chat was shown, if there is one."""
+    shown = _shown_list(session, channel, chat_id, now=now)
+    return shown[position - 1] if 1 <= position <= len(shown) else None
 
 
 def _note_of(session: Session, occurrence: Occurrence) -> str:
@@ -124,12 +153,11 @@ def button(
     plan_ids = coordinated_plan_ids(session, contacts)
     if not plan_ids:
         return Outcome(
-            messages=(message(incoming.channel, "stale_button"),), popup="Nút không hợp lệ."
+            messages=(message(incoming.capabilities, "stale_button"),), popup="Nút không hợp lệ."
         )
     return _act(
         session,
-        incoming.channel,
-        incoming.chat_id,
+        incoming,
         contacts,
         plan_ids,
         answer.confirm,
@@ -140,8 +168,7 @@ def button(
 
 def _act(
     session: Session,
-    ch: str,
-    chat_id: str,
+    incoming: Incoming,
     contacts: list[Contact],
     plan_ids: set[int],
     confirm: bool,
@@ -149,9 +176,10 @@ def _act(
     now: datetime,
 ) -> Outcome:
     """Confirm now, or ask for the reason of a return."""
+    ch, chat_id, shows = incoming.channel, incoming.chat_id, incoming.capabilities
     claims = _claims(session, plan_ids, occurrence_id)
     if not claims:
-        return Outcome(messages=(message(ch, "stale_button"),), popup="Không còn chờ xác nhận.")
+        return Outcome(messages=(message(shows, "stale_button"),), popup="Không còn chờ xác nhận.")
     claim = claims[0]
     coordinator = next(c for c in contacts if c.role == Role.COORDINATOR)
     if confirm:
@@ -162,19 +190,18 @@ def _act(
             report.confirmed_at = now
             report.confirmed_by = coordinator.id
             session.add(report)
-        text = message(ch, "confirmed", task_key=claim.task.key, unit_name=claim.unit.name)
+        text = message(shows, "confirmed", task_key=claim.task.key, unit_name=claim.unit.name)
         return Outcome(messages=(text,), popup="Đã xác nhận.")
-    set_state(
-        session, ch, chat_id, {"step": "return_reason", "occurrence_id": occurrence_id}, now=now
-    )
-    ask = message(ch, "ask_return_reason", task_key=claim.task.key, unit_name=claim.unit.name)
+    shown = _shown_list(session, ch, chat_id, now=now)
+    step = {"step": "return_reason", "occurrence_id": occurrence_id, "claims": shown}
+    set_state(session, ch, chat_id, step, now=now)
+    ask = message(shows, "ask_return_reason", task_key=claim.task.key, unit_name=claim.unit.name)
     return Outcome(messages=(ask,))
 
 
 def return_with_reason(
     session: Session,
-    ch: str,
-    chat_id: str,
+    incoming: Incoming,
     contacts: list[Contact],
     occurrence_id: int,
     text: str,
@@ -182,12 +209,16 @@ def return_with_reason(
     now: datetime,
 ) -> Outcome:
     """Return the claim: the assignment opens again and the unit's contacts are told why."""
+    ch, chat_id = incoming.channel, incoming.chat_id
+    shown = _shown_list(session, ch, chat_id, now=now)
     clear_state(session, ch, chat_id)
+    if shown:  # the list's positions still name what they named
+        _remember_list(session, ch, chat_id, shown, now=now)
     plan_ids = coordinated_plan_ids(session, contacts)
     claims = _claims(session, plan_ids, occurrence_id)
     reason = text.strip()[:RETURN_REASON_LIMIT]
     if not claims or not reason:
-        return Outcome(messages=(message(ch, "stale_button"),))
+        return Outcome(messages=(message(incoming.capabilities, "stale_button"),))
     claim = claims[0]
     report = latest_report(session, stored_id(claim.occurrence))
     if report is not None:
@@ -207,12 +238,16 @@ def return_with_reason(
     )
     occurrence.next_reminder_at = step.send_at if step else None
     session.add(occurrence)
-    _tell_unit(session, claim, reason, now)
-    ack = message(ch, "returned_ack", task_key=claim.task.key, unit_name=claim.unit.name)
+    _tell_unit(session, claim, reason, now, incoming)
+    ack = message(
+        incoming.capabilities, "returned_ack", task_key=claim.task.key, unit_name=claim.unit.name
+    )
     return Outcome(messages=(ack,))
 
 
-def _tell_unit(session: Session, claim: Claim, reason: str, now: datetime) -> None:
+def _tell_unit(
+    session: Session, claim: Claim, reason: str, now: datetime, incoming: Incoming
+) -> None:
     """Queue the return notice to every contact of the unit."""
     contacts = session.exec(
         select(Contact).where(
@@ -228,7 +263,7 @@ def _tell_unit(session: Session, claim: Claim, reason: str, now: datetime) -> No
             step="returned",
             now=now,
             text=say(
-                contact.channel,
+                _shows(contact, incoming),
                 "returned_notice",
                 plan=claim.plan.number or claim.plan.code,
                 task_key=claim.task.key,
@@ -240,3 +275,8 @@ def _tell_unit(session: Session, claim: Claim, reason: str, now: datetime) -> No
         for contact in contacts
     ]
     queue(session, rows)
+
+
+def _shows(contact: Contact, incoming: Incoming) -> Capabilities:
+    """What a contact's channel shows: known for the coordinator's own channel, else plain text."""
+    return incoming.capabilities if contact.channel == incoming.channel else PLAIN

@@ -21,11 +21,11 @@ class ReminderPolicy:
 
     before_days: tuple[int, ...] = (7, 3, 1, 0)
     overdue_every_working_days: int = 2
-    overdue_limit: int = 10  # after this many overdue reminders the digest carries on alone
+    overdue_limit: int = 10  # after this many overdue reminders, one a week until done or closed
     escalate_from: int = 3  # the n-th overdue reminder is copied to the parent unit's heads
     send_hour: int = 8
     checkin_day: int = 25
-    catchup_days: int = 14  # a missed step older than this is not sent after downtime
+    catchup_days: int = 14  # a missed step before the deadline older than this is not sent
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> ReminderPolicy:
@@ -82,7 +82,7 @@ def _send_time(day: date, policy: ReminderPolicy, calendar: Calendar) -> datetim
 
 
 def dated_steps(due: date, policy: ReminderPolicy, calendar: Calendar) -> list[Step]:
-    """Every step of a dated occurrence, in time order, at most one per day."""
+    """The steps before, on and just after a due date, at most one per day; weekly ones follow."""
     steps: list[Step] = []
     for days in sorted(set(policy.before_days), reverse=True):
         name = "due" if days == 0 else f"before-{days}"
@@ -92,6 +92,49 @@ def dated_steps(due: date, policy: ReminderPolicy, calendar: Calendar) -> list[S
         day = calendar.add_working_days(due, 1 + every * (index - 1))
         steps.append(Step(f"overdue-{index}", at_local(day, policy.send_hour), index))
     return _one_per_day(steps)
+
+
+def _week_of(day: date) -> date:
+    """The Monday of the day's week."""
+    return day - timedelta(days=day.weekday())
+
+
+def _weekly_step(
+    week: date, first: date, policy: ReminderPolicy, calendar: Calendar
+) -> Step | None:
+    """The weekly overdue step of a week: its first working day (none in a week of holidays)."""
+    for offset in range(7):
+        day = week + timedelta(days=offset)
+        if calendar.is_working_day(day):
+            index = policy.overdue_limit + 1 + (week - first).days // 7
+            return Step(f"overdue-{index}", at_local(day, policy.send_hour), index)
+    return None
+
+
+def _weekly_around(
+    due: date, moment: datetime, policy: ReminderPolicy, calendar: Calendar
+) -> tuple[Step | None, Step]:
+    """The last weekly overdue step at or before `moment`, and the first one after it.
+
+    Once the frequent overdue steps are spent, an open occurrence is reminded on the first
+    working day of every week, for as long as it stays open: overdue work is never dropped.
+    """
+    frequent = [s for s in dated_steps(due, policy, calendar) if s.overdue_index]
+    last = local(frequent[-1].send_at).date() if frequent else due
+    first = _week_of(last) + timedelta(days=7)
+    today = _week_of(local(moment).date())
+    latest: Step | None = None
+    week = today
+    while latest is None and week >= first:
+        step = _weekly_step(week, first, policy, calendar)
+        latest = step if step is not None and step.send_at <= moment else None
+        week -= timedelta(days=7)
+    week = max(today, first)
+    while True:
+        step = _weekly_step(week, first, policy, calendar)
+        if step is not None and step.send_at > moment:
+            return latest, step
+        week += timedelta(days=7)
 
 
 def _one_per_day(steps: list[Step]) -> list[Step]:
@@ -116,20 +159,10 @@ def _months_from(day: date) -> Any:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def steps_between(
-    *,
-    due: date | None,
-    ongoing: bool,
-    start: datetime,
-    end: datetime,
-    policy: ReminderPolicy,
-    calendar: Calendar,
+def _checkins_between(
+    start: datetime, end: datetime, policy: ReminderPolicy, calendar: Calendar
 ) -> list[Step]:
-    """Steps with start < send_at <= end."""
-    if due is not None:
-        return [s for s in dated_steps(due, policy, calendar) if start < s.send_at <= end]
-    if not ongoing:
-        return []
+    """An ongoing task's check-ins with start < send_at <= end."""
     found: list[Step] = []
     for year, month in _months_from(local(start).date() - timedelta(days=31)):
         step = checkin_step(year, month, policy, calendar)
@@ -145,7 +178,9 @@ def next_step_after(
 ) -> Step | None:
     """The first step strictly after `after`, or None when the occurrence has no more."""
     if due is not None:
-        return next((s for s in dated_steps(due, policy, calendar) if s.send_at > after), None)
+        return due_and_next_step(
+            due=due, ongoing=False, now=after, policy=policy, calendar=calendar
+        )[1]
     if not ongoing:
         return None
     for year, month in _months_from(local(after).date() - timedelta(days=31)):
@@ -158,21 +193,18 @@ def next_step_after(
 def latest_due_step(
     *, due: date | None, ongoing: bool, now: datetime, policy: ReminderPolicy, calendar: Calendar
 ) -> Step | None:
-    """The latest step whose time has come and is recent enough to send after downtime."""
-    window_start = catchup_start(now, policy)
-    steps = steps_between(
-        due=due, ongoing=ongoing, start=window_start, end=now, policy=policy, calendar=calendar
-    )
-    return steps[-1] if steps else None
+    """The latest step whose time has come and that is still worth sending (after downtime)."""
+    return due_and_next_step(due=due, ongoing=ongoing, now=now, policy=policy, calendar=calendar)[0]
 
 
 def first_look_at(
     *, due: date | None, ongoing: bool, now: datetime, policy: ReminderPolicy, calendar: Calendar
 ) -> datetime | None:
-    """When the tick first looks at a new occurrence: its first step still worth sending."""
-    step = next_step_after(
-        due=due, ongoing=ongoing, after=catchup_start(now, policy), policy=policy, calendar=calendar
+    """When the tick first looks at a new occurrence: now if a step is worth sending, else later."""
+    latest, nxt = due_and_next_step(
+        due=due, ongoing=ongoing, now=now, policy=policy, calendar=calendar
     )
+    step = latest or nxt
     return step.send_at if step else None
 
 
@@ -184,21 +216,27 @@ def catchup_start(now: datetime, policy: ReminderPolicy) -> datetime:
 def due_and_next_step(
     *, due: date | None, ongoing: bool, now: datetime, policy: ReminderPolicy, calendar: Calendar
 ) -> tuple[Step | None, Step | None]:
-    """`latest_due_step` and `next_step_after` at once: a dated occurrence's steps built once."""
+    """The one step to send at `now` (None: nothing worth sending) and the next step after it.
+
+    However long the downtime or however late the contact registered, only the latest missed
+    step is sent. A missed step before the deadline expires after `catchup_days`; a missed
+    overdue step never does, and the weekly steps keep the latest one within a week.
+    """
+    window_start = catchup_start(now, policy)
     if due is None:
+        steps = _checkins_between(window_start, now, policy, calendar) if ongoing else []
         return (
-            latest_due_step(due=None, ongoing=ongoing, now=now, policy=policy, calendar=calendar),
+            steps[-1] if steps else None,
             next_step_after(due=None, ongoing=ongoing, after=now, policy=policy, calendar=calendar),
         )
-    window_start = catchup_start(now, policy)
-    latest = nxt = None
+    latest: Step | None = None
     for step in dated_steps(due, policy, calendar):
         if step.send_at > now:
-            nxt = step
-            break
-        if step.send_at > window_start:
+            return latest, step
+        if step.send_at > window_start or step.overdue_index:
             latest = step
-    return latest, nxt
+    weekly, nxt = _weekly_around(due, now, policy, calendar)
+    return weekly or latest, nxt
 
 
 def in_quiet_hours(moment: datetime) -> bool:

@@ -122,6 +122,11 @@ def _summary(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
     sheet.append([due_soon, tally.due_soon])
     sheet.append([unreported, tally.unreported])
     sheet.append([blocked, tally.blocked])
+    if report.dissolved:  # the footnote the other formats carry (reports/templates/)
+        sheet.append([])
+        note = WriteOnlyCell(sheet, value=str(words.dissolved_note(report)).strip())
+        note.alignment = WRAP
+        sheet.append([note])
 
 
 def _units(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:

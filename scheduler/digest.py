@@ -22,7 +22,7 @@ from plans.clock import local, local_date
 from reports.chat_text import build_digest_text, completion_chart_png
 from reports.digest import WeekSummary, week_summary
 from reports.docx_writer import write_docx
-from reports.model import build_report
+from reports.figures import build_report
 from scheduler.quota import quota_warning
 from storage.db import read_session, session_scope
 from storage.enums import MessageKind, Role

@@ -2,13 +2,13 @@
 
 A partner unit ("phối hợp") that does not report is told when its part in a task starts: the
 first reminder step of its occurrence. A retired unit's contacts are told that dondoc no longer
-reminds it and where its open work went (plans/importer.py `retire_unit`).
+reminds it and where its open work went (plans/units_import.py `retire_unit`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlmodel import Session, col
 
+from chat.messages import PLAIN, Capabilities
 from chat.texts import say
 from plans.clock import local_date
 from storage.enums import MessageKind, Role
@@ -28,6 +29,14 @@ RETIRED_NOTICE_DAYS = 14
 PARTNER_STEP = "partner"
 RETIRED_STEP = "retired"
 
+# What a channel shows, by name: the dispatcher's senders say (scheduler/dispatcher.py).
+ShowsOf = Callable[[str], Capabilities]
+
+
+def plain(channel: str) -> Capabilities:
+    """Plain text for every channel: for callers that have no senders."""
+    return PLAIN
+
 
 @dataclass(frozen=True)
 class PartnerStep:
@@ -39,7 +48,7 @@ class PartnerStep:
 
 
 def partner_notices(
-    session: Session, steps: Sequence[PartnerStep], *, now: datetime
+    session: Session, steps: Sequence[PartnerStep], *, now: datetime, shows_of: ShowsOf = plain
 ) -> list[dict[str, Any]]:
     """One notice per partner contact and task: the task, its lead units and its due date."""
     if not steps:
@@ -70,7 +79,7 @@ def partner_notices(
         row = details[step.occurrence_id]
         for contact_id, channel in contacts.get(step.unit_id, ()):
             text = say(
-                channel,
+                shows_of(channel),
                 "partner_notice",
                 plan_label=f"Kế hoạch {row.number or row.code}",
                 task_key=row.key,
@@ -94,7 +103,9 @@ def partner_notices(
     return rows
 
 
-def retirement_notices(session: Session, *, now: datetime) -> list[dict[str, Any]]:
+def retirement_notices(
+    session: Session, *, now: datetime, shows_of: ShowsOf = plain
+) -> list[dict[str, Any]]:
     """One notice per contact of a recently retired unit that has not had it."""
     since = local_date(now) - timedelta(days=RETIRED_NOTICE_DAYS)
     told = exists().where(
@@ -125,7 +136,7 @@ def retirement_notices(session: Session, *, now: datetime) -> list[dict[str, Any
             kind=MessageKind.NOTICE,
             step=RETIRED_STEP,
             text=say(
-                channel,
+                shows_of(channel),
                 "unit_retired",
                 unit_name=name,
                 successor=successors.get(merged_into) if merged_into else None,

@@ -14,9 +14,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from plans.calendar import Calendar, default_calendar
-from plans.importer import extend_horizons
+from plans.horizons import extend_horizons
 from plans.policy import ReminderPolicy, Step, due_and_next_step
-from scheduler.notices import PartnerStep, partner_notices, retirement_notices
+from scheduler.notices import PartnerStep, ShowsOf, partner_notices, plain, retirement_notices
 from storage.db import session_scope
 from storage.enums import AssignmentRole
 from storage.models import Assignment, Contact, Occurrence, Plan, Task, Unit
@@ -36,24 +36,30 @@ class PlanResult:
 
 
 def plan_due_reminders(
-    engine: Engine, *, now: datetime, calendar: Calendar | None = None
+    engine: Engine,
+    *,
+    now: datetime,
+    calendar: Calendar | None = None,
+    shows_of: ShowsOf = plain,  # what each channel shows, for the notices written now
 ) -> PlanResult:
     """Plan every reminder whose time has come, in batches, each batch its own transaction."""
     calendar = calendar or default_calendar()
     result = PlanResult()
     extend_horizons(engine, now=now, calendar=calendar)
     with session_scope(engine) as session:
-        result.planned += queue(session, retirement_notices(session, now=now))
+        result.planned += queue(session, retirement_notices(session, now=now, shows_of=shows_of))
     while True:
         with session_scope(engine) as session:
-            done, planned = _plan_batch(session, now=now, calendar=calendar)
+            done, planned = _plan_batch(session, now=now, calendar=calendar, shows_of=shows_of)
         result.occurrences += done
         result.planned += planned
         if done < BATCH:
             return result
 
 
-def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple[int, int]:
+def _plan_batch(
+    session: Session, *, now: datetime, calendar: Calendar, shows_of: ShowsOf
+) -> tuple[int, int]:
     """Handle up to BATCH occurrences whose next reminder time has come, in a few statements."""
     rows = session.execute(
         select(
@@ -116,7 +122,7 @@ def _plan_batch(session: Session, *, now: datetime, calendar: Calendar) -> tuple
                     outbox.append(_row(occurrence_id, head_id, "escalation", step, now))
         moves.append({"occurrence": occurrence_id, "next": nxt.send_at if nxt else None})
     session.connection().execute(MOVE_NEXT_REMINDER, moves)  # Core executemany, not ORM bulk
-    outbox += partner_notices(session, partners, now=now)
+    outbox += partner_notices(session, partners, now=now, shows_of=shows_of)
     planned = queue(session, outbox)
     logger.debug("planned %s reminders for %s occurrences", planned, len(rows))
     return len(rows), planned

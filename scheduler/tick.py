@@ -38,7 +38,9 @@ async def tick(
     quotas: Mapping[str, int] | None = None,
 ) -> TickResult:
     """Plan due reminders and the weekly digest (`quotas`: per channel) at `now`, then send."""
-    planned = plan_due_reminders(engine, now=now, calendar=calendar)
+    planned = plan_due_reminders(
+        engine, now=now, calendar=calendar, shows_of=dispatcher.capabilities
+    )
     if digest_due(now):
         plan_digests(
             engine,

@@ -19,7 +19,7 @@ from bot.settings import load_settings
 from scheduler.lease import LEASE
 from scheduler.planner import plan_due_reminders
 from storage.db import make_engine, session_scope
-from storage.models import Contact, Outbox
+from storage.models import Contact, Inbound, Outbox
 from storage.schema import migrate
 from tests.fakes.bot_api import FakeBotApi
 from tests.pg import free_port
@@ -202,7 +202,7 @@ def test_doctor_exits_1_when_the_database_is_unreachable(
 
 def queue_checks(database_url: str, now: datetime) -> tuple[Check, Check, Check]:
     """The doctor's outbox lines at `now`: the queue, the claims being sent, the contacts."""
-    schema, queue, claims, contacts = check_database(
+    schema, queue, claims, _inbound, contacts = check_database(
         load_settings(dondoc_database_url=database_url), now=now
     )
     assert schema.ok
@@ -291,3 +291,25 @@ def test_doctor_exits_1_on_a_stuck_claim(
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 1, result.output
     assert "[LỖI] tin đang gửi: 1 tin kẹt" in result.stdout
+
+
+def test_an_update_stored_but_not_handled_for_minutes_is_an_error(
+    engine: Engine, database_url: str
+) -> None:
+    received = local_time("2026-11-23 09:00")
+    with session_scope(engine) as session:
+        session.add(Inbound(channel="zalo", update_key="u-1", received_at=received))
+        session.add(
+            Inbound(channel="zalo", update_key="u-2", received_at=received, handled_at=received)
+        )
+    settings = load_settings(dondoc_database_url=database_url)
+
+    def inbound_at(moment: datetime) -> Check:
+        return check_database(settings, now=moment)[3]
+
+    assert inbound_at(received + timedelta(minutes=2)).ok  # being handled, perhaps
+    late = inbound_at(received + timedelta(hours=3))
+    assert late.ok is False and late.detail.startswith("1 tin nhận") and "3 giờ" in late.detail
+    with session_scope(engine) as session:
+        session.execute(update(Inbound).values(handled_at=received + timedelta(hours=3)))
+    assert inbound_at(received + timedelta(hours=4)).ok

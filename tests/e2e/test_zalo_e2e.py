@@ -86,7 +86,8 @@ def zalo_env(fake: FakeZaloApi, tmp_path: Path) -> dict[str, str]:
     tasks = [("1", "TRUONG", "30/11/2026"), ("2", "TRUONG", "30/11/2026")]
     plan.write_text(plan_yaml(tasks), encoding="utf-8")
     dondoc(env, "units", "import", str(units))
-    dondoc(env, "plan", "import", str(plan))
+    # Imported a week before the deadline, on the test's clock (not the wall clock).
+    dondoc(env, "plan", "import", str(plan), "--now", "2026-11-20T08:00")
     return env
 
 

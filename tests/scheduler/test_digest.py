@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram import Bot
 
-from bot.telegram_channel import TelegramSender
-from bot.zalo_channel import ZaloSender
+from bot.channels.telegram import TelegramSender
+from bot.channels.zalo import ZaloSender
 from chat.messages import Capabilities, OutgoingMessage
 from chat.texts import to_plain
 from scheduler.digest import plan_digests

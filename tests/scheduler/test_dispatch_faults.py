@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from telegram import Bot
 
-from bot.http_transport import AiohttpRequest
-from bot.telegram_channel import TelegramSender
+from bot.channels.telegram import TelegramSender
+from bot.channels.telegram.transport import AiohttpRequest
 from chat.messages import OutgoingMessage
 from chat.texts import to_plain
 from scheduler.dispatcher import Dispatcher

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.channels import build_dispatcher
+from bot.channels.telegram import TelegramSender
 from bot.settings import Settings
-from bot.telegram_channel import TelegramSender
 from chat.messages import Capabilities, OutgoingMessage, to_plain
 from scheduler.dispatcher import Dispatcher
 from scheduler.lease import LEASE

@@ -17,7 +17,7 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.telegram_channel import TelegramSender
+from bot.channels.telegram import TelegramSender
 from chat.messages import OutgoingMessage
 from scheduler.dispatcher import Dispatcher, DispatchResult
 from scheduler.lease import LEASE

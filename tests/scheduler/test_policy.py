@@ -9,6 +9,7 @@ from plans.clock import local
 from plans.policy import (
     ReminderPolicy,
     dated_steps,
+    first_look_at,
     in_quiet_hours,
     latest_due_step,
     next_step_after,
@@ -78,14 +79,6 @@ def test_latest_step_only_after_downtime() -> None:
     assert step is not None and step.name == "overdue-2"
 
 
-def test_nothing_is_caught_up_after_the_catchup_window() -> None:
-    due = date(2025, 11, 30)
-    step = latest_due_step(
-        due=due, ongoing=False, now=local_time("2026-11-23 08:00"), policy=POLICY, calendar=CAL
-    )
-    assert step is None
-
-
 def test_ongoing_tasks_get_a_monthly_check_in_on_the_25th() -> None:
     after = local_time("2026-11-25 09:00")
     step = next_step_after(due=None, ongoing=True, after=after, policy=POLICY, calendar=CAL)
@@ -104,3 +97,53 @@ def test_quiet_hours() -> None:
     assert in_quiet_hours(local_time("2026-11-24 06:59"))
     assert not in_quiet_hours(local_time("2026-11-24 07:00"))
     assert not in_quiet_hours(local_time("2026-11-24 20:59"))
+
+
+def test_overdue_work_is_chased_every_week_once_the_frequent_steps_are_spent() -> None:
+    due = date(2026, 9, 30)  # Wednesday
+    frequent = [s for s in dated_steps(due, POLICY, CAL) if s.overdue_index]
+    moment = frequent[-1].send_at
+    weekly: list[str] = []
+    for _ in range(8):
+        step = next_step_after(due=due, ongoing=False, after=moment, policy=POLICY, calendar=CAL)
+        assert step is not None and step.escalates(POLICY)
+        weekly.append(f"{step.name} {local(step.send_at):%a %d/%m %H:%M}")
+        moment = step.send_at
+    assert weekly[:3] == [
+        "overdue-11 Mon 02/11 08:00",  # the frequent ones ended on Tuesday 27/10
+        "overdue-12 Mon 09/11 08:00",
+        "overdue-13 Mon 16/11 08:00",
+    ]
+    assert len({line.split()[0] for line in weekly}) == 8  # each week its own step
+
+
+def test_a_week_of_holidays_moves_the_weekly_reminder_to_its_first_working_day() -> None:
+    due = date(2025, 12, 1)  # overdue through the 14–22/2/2026 Tết break
+    seen = []
+    moment = local_time("2026-02-01 09:00")
+    while moment < local_time("2026-03-03 09:00"):
+        step = next_step_after(due=due, ongoing=False, after=moment, policy=POLICY, calendar=CAL)
+        assert step is not None
+        seen.append(f"{local(step.send_at):%d/%m}")
+        moment = step.send_at
+    assert seen[:4] == ["02/02", "09/02", "23/02", "02/03"]  # 16–20/2 has no working day
+
+
+def test_a_deadline_years_past_is_reminded_once_at_once_then_weekly() -> None:
+    due = date(2023, 9, 19)
+    now = local_time("2024-11-27 15:00")  # a Wednesday, imported or registered late
+    step = latest_due_step(due=due, ongoing=False, now=now, policy=POLICY, calendar=CAL)
+    assert step is not None and step.escalates(POLICY)
+    assert f"{local(step.send_at):%d/%m/%Y}" == "25/11/2024"  # this week's, not sixty missed ones
+    nxt = next_step_after(due=due, ongoing=False, after=now, policy=POLICY, calendar=CAL)
+    assert nxt is not None and f"{local(nxt.send_at):%d/%m/%Y}" == "02/12/2024"
+    assert first_look_at(due=due, ongoing=False, now=now, policy=POLICY, calendar=CAL) == (
+        step.send_at
+    )
+
+
+def test_a_missed_step_before_the_deadline_still_expires_after_the_catchup_window() -> None:
+    policy = ReminderPolicy(before_days=(30,))
+    due = date(2026, 12, 31)
+    now = local_time("2026-12-20 09:00")  # before-30 was on 1/12, 19 days ago
+    assert latest_due_step(due=due, ongoing=False, now=now, policy=policy, calendar=CAL) is None
