@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from storage.enums import (
     AssignmentRole,
+    DraftState,
     MessageKind,
     OutboxState,
     ReportStatus,
@@ -278,7 +279,7 @@ class Inbound(SQLModel, table=True):
     __tablename__ = "inbound"
     __table_args__ = (
         UniqueConstraint("channel", "update_key"),
-        # Only the rows still to handle (bot/inbox.py resumes them): small, whatever the history.
+        # Only the rows still to handle (bot/channels/inbox.py resumes them), whatever the history.
         Index(
             "ix_inbound_unhandled",
             "channel",
@@ -305,6 +306,21 @@ class ChatState(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=16)
     chat_id: str = Field(primary_key=True, max_length=64)
     state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime
+
+
+class PlanDraft(SQLModel, table=True):
+    """A plan draft a coordinator sent in chat, kept until imported, replaced or cancelled."""
+
+    __tablename__ = "plan_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    filename: str = Field(max_length=255)  # the draft file's name, as the chat receives it
+    text: str  # the YAML, as `dondoc plan draft` writes it or as the coordinator corrected it
+    doubts: int  # `# KIỂM TRA:` lines left: the import is refused while any remain
+    state: DraftState = Field(sa_type=stored_as_text(DraftState))
+    created_at: datetime
     updated_at: datetime
 
 

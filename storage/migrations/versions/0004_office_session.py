@@ -24,9 +24,29 @@ def upgrade() -> None:
     # Idle tick: retirement notices look up recently retired units by date.
     op.create_index(op.f("ix_unit_retired_on"), "unit", ["retired_on"], unique=False)
 
+    # Plan intake in chat (handlers/plan_intake.py): a coordinator's pending draft.
+    op.create_table(
+        "plan_draft",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("filename", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("text", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("doubts", sa.Integer(), nullable=False),
+        sa.Column("state", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["contact_id"], ["contact.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_plan_draft_contact_id"), "plan_draft", ["contact_id"], unique=False)
+
 
 def downgrade() -> None:
     """Revert this revision."""
     # Each feature undoes its block below, in reverse order.
 
     op.drop_index(op.f("ix_unit_retired_on"), table_name="unit")
+
+    # Plan intake in chat.
+    op.drop_index(op.f("ix_plan_draft_contact_id"), table_name="plan_draft")
+    op.drop_table("plan_draft")
