@@ -2,8 +2,10 @@
 
 dondoc's python-telegram-bot application and a bare PTB echo application get the same updates
 (principals answering «CODE 1 đã hoàn thành»); both send their answers to a fake Bot API on
-loopback. Prints replies per second for each and the ratio (targets: ≥ 300/s, ≥ 0.5 of bare).
-Run: `.venv/bin/python -m bench.inbound_bench [--updates 2000]`.
+loopback. The batches alternate between the applications, so that each ratio compares runs of
+the same minute on a shared machine. Targets: dondoc ≥ 0.5 × the bare echo on dondoc's own
+aiohttp transport (bot/channels/telegram/transport.py), on each engine, and ≥ 300 replies/s on
+PostgreSQL. Run: `.venv/bin/python -m bench.inbound_bench [--updates 2000] [--repeat 3]`.
 """
 
 from __future__ import annotations
@@ -22,16 +24,19 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
 from bench.database import backend, bench_database
 from bench.dispatch_bench import start_fake_api
+from bench.figures import Target, spread, target_line
 from bench.population import populate
-from bot.http_transport import AiohttpRequest
+from bot.channels.telegram import build_application
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.settings import load_settings
-from bot.telegram_channel import build_application
 from storage.db import make_engine
 from storage.models import Report
 from storage.queries import ensure_ref_codes
 from storage.schema import migrate
 
-TARGET_RATE, TARGET_RATIO = 300, 0.5
+RATE = Target(300, at_least=True, unit=" /s", engine="postgresql")
+RATIO = Target(0.5, at_least=True, digits=2)  # on each engine
+APPS = ("dondoc", "bare", "same")  # the bare echo on httpx (PTB's default), on dondoc's transport
 
 
 def updates(app: Application, codes: list[str]) -> list[Update]:
@@ -54,16 +59,12 @@ def updates(app: Application, codes: list[str]) -> list[Update]:
     return found
 
 
-async def run_app(app: Application, batches: list[list[Update]]) -> float:
-    """Median seconds to process a batch of updates through the application's handlers."""
-    times = []
-    async with app:
-        for batch in batches:
-            started = time.perf_counter()
-            for update in batch:
-                await app.process_update(update)
-            times.append(time.perf_counter() - started)
-    return sorted(times)[len(times) // 2]
+async def run_batch(app: Application, batch: list[Update]) -> float:
+    """Replies per second over a batch of updates through the application's handlers."""
+    started = time.perf_counter()
+    for update in batch:
+        await app.process_update(update)
+    return len(batch) / (time.perf_counter() - started)
 
 
 def echo_app(url: str, *, aiohttp: bool = False) -> Application:
@@ -81,8 +82,8 @@ def echo_app(url: str, *, aiohttp: bool = False) -> Application:
     return app
 
 
-async def measure(count: int, folder: Path, repeat: int = 3) -> dict[str, float]:
-    """Both applications on the same input, `repeat` batches of `count` each (median shown)."""
+async def measure(count: int, folder: Path, repeat: int = 3) -> dict[str, list[float]]:
+    """Every application on `repeat` batches of `count` updates: replies/s per batch."""
     with bench_database(folder, "inbound") as url:
         engine = make_engine(url)
         try:
@@ -97,8 +98,8 @@ def split(found: list[Update], repeat: int) -> list[list[Update]]:
     return [found[i * size : (i + 1) * size] for i in range(repeat)]
 
 
-async def _measure(engine: Engine, count: int, repeat: int) -> dict[str, float]:
-    """Both applications on a prepared engine."""
+async def _measure(engine: Engine, count: int, repeat: int) -> dict[str, list[float]]:
+    """The applications in turn on a prepared engine, batch after batch."""
     migrate(engine)
     total = count * repeat  # every batch has principals of its own: each reply is a first report
     populate(engine, units=total, due=date(2026, 11, 30), next_reminder_at=None)
@@ -108,56 +109,54 @@ async def _measure(engine: Engine, count: int, repeat: int) -> dict[str, float]:
         session.commit()
     codes = [refs[(i + 1, i + 1)] for i in range(total)]
     api, url = start_fake_api()
+    rates: dict[str, list[float]] = {name: [] for name in APPS}
     try:
         settings = load_settings(
             dondoc_database_url=str(engine.url),
             telegram_bot_token="123:BENCH",
             telegram_api_url=url,
         )
-        dondoc_app = build_application(settings, engine)
-        dondoc_s = await run_app(dondoc_app, split(updates(dondoc_app, codes), repeat))
-        bare = echo_app(url)
-        bare_s = await run_app(bare, split(updates(bare, codes), repeat))
-        same = echo_app(url, aiohttp=True)
-        same_s = await run_app(same, split(updates(same, codes), repeat))
+        apps = {
+            "dondoc": build_application(settings, engine),
+            "bare": echo_app(url),
+            "same": echo_app(url, aiohttp=True),
+        }
+        batches = {name: split(updates(app, codes), repeat) for name, app in apps.items()}
+        async with apps["dondoc"], apps["bare"], apps["same"]:
+            for index in range(repeat):
+                for name, app in apps.items():
+                    rates[name].append(await run_batch(app, batches[name][index]))
     finally:
         api.terminate()
     with Session(engine) as session:
         written = session.exec(select(func.count()).select_from(Report)).one()
     assert written == total, f"{written} reports for {total} replies"
-    return {
-        "count": count,
-        "dondoc_rate": count / dondoc_s,
-        "bare_rate": count / bare_s,
-        "same_transport_rate": count / same_s,
-    }
+    return rates
 
 
 def main() -> None:
-    """Run and print the figures."""
+    """Run and print the figures, each with its target and verdict."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--updates", type=int, default=2_000)
-    parser.add_argument("--repeat", type=int, default=3, help="batches; the median is shown")
+    parser.add_argument("--updates", type=int, default=2_000, help="per batch")
+    parser.add_argument("--repeat", type=int, default=3, help="batches per application")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        f = asyncio.run(measure(args.updates, Path(folder), args.repeat))
-    ratio = f["dondoc_rate"] / f["bare_rate"]
+        rates = asyncio.run(measure(args.updates, Path(folder), args.repeat))
+    engine = backend()
+    same = [d / s for d, s in zip(rates["dondoc"], rates["same"], strict=True)]
+    default = [d / b for d, b in zip(rates["dondoc"], rates["bare"], strict=True)]
     print(
-        f"inbound: {f['count']:,} report replies, one process, {backend()}, "
-        f"replies sent to a fake API; median of {args.repeat} batches"
+        f"inbound: {args.updates:,} report replies per batch, one process, {engine}, replies "
+        f"sent to a fake API; median (min–max) of n={args.repeat} batches, in turn"
     )
+    print(f"  dondoc (store, parse, write report, render, send) {spread(rates['dondoc'])} /s")
+    print(f"  bare echo on dondoc's aiohttp transport          {spread(rates['same'])} /s")
+    print(f"  bare echo on httpx (python-telegram-bot's default) {spread(rates['bare'])} /s")
+    print(f"  ratio to the echo on httpx (no target)           {spread(default, 2)}")
+    print(target_line("inbound replies", rates["dondoc"], RATE, engine=engine))
     print(
-        f"  dondoc (store, parse, write report, render, send) {f['dondoc_rate']:8,.0f} replies/s "
-        f"(target ≥ {TARGET_RATE}: {'met' if f['dondoc_rate'] >= TARGET_RATE else 'NOT met'})"
+        target_line("inbound ratio to the echo on the same transport", same, RATIO, engine=engine)
     )
-    print(f"  bare python-telegram-bot echo (httpx default)    {f['bare_rate']:8,.0f} replies/s")
-    same = f["same_transport_rate"]
-    print(f"  bare echo on dondoc's aiohttp transport          {same:8,.0f} replies/s")
-    print(
-        f"  ratio to the default echo                        {ratio:8.2f}   "
-        f"(target ≥ {TARGET_RATIO}: {'met' if ratio >= TARGET_RATIO else 'NOT met'})"
-    )
-    print(f"  ratio to the echo on the same transport          {f['dondoc_rate'] / same:8.2f}")
 
 
 if __name__ == "__main__":

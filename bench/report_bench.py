@@ -27,10 +27,11 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bench.database import bench_database
+from bench.database import backend, bench_database
+from bench.figures import Target, target_line
 from plans.clock import at_local
+from reports.figures import build_report
 from reports.files import FORMATS, write_report
-from reports.model import build_report
 from storage.db import make_engine
 from storage.models import (
     Assignment,
@@ -58,6 +59,7 @@ AT = date(2026, 11, 23)
 PLAN_CODE = "KH-BENCH"
 TARGETS = {"md": 5.0, "html": 5.0, "docx": 20.0, "xlsx": 20.0}
 PEAK_TARGET_MB = 500
+PEAK = Target(PEAK_TARGET_MB, at_least=False, unit=" MB")
 NOTES = (
     "Đã tổ chức quán triệt đến toàn thể cán bộ, giáo viên",
     "Đang rà soát số liệu, dự kiến hoàn thành trong tháng",
@@ -324,6 +326,12 @@ def main() -> None:
             f"{r['size_mb']:>8.1f}  {'yes' if ok else 'NO'}"
         )
     print(f"peak RSS after imports, before the report: {results[0]['rss_after_imports_mb']:.0f} MB")
+    for r in results:  # one run per format
+        took = Target(TARGETS[r["format"]], at_least=False, unit=" s", digits=1)
+        print(target_line(f"report {r['format']}", [r["total_s"]], took, engine=backend()))
+        print(
+            target_line(f"report {r['format']}, peak", [r["peak_rss_mb"]], PEAK, engine=backend())
+        )
     if args.indicators:
         print(f"indicator figures in the tables (units × indicators): {results[0]['figures']:,}")
 

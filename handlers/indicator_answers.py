@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from chat.buttons import skip_value_button
-from chat.messages import OutgoingMessage
+from chat.messages import Capabilities, OutgoingMessage
 from chat.texts import message
 from handlers.errors import AlreadyConfirmedError, RetiredOccurrenceError
 from handlers.reporting import OpenItem
@@ -67,13 +67,17 @@ class Given:
         ]
 
 
-def split_reply(session: Session, task_id: int, text: str) -> tuple[str, Given | None]:
+def split_reply(session: Session, item: OpenItem, text: str) -> tuple[str, Given | None]:
     """The reply without its `code=value` part, and the values read from that part.
 
     None for a task without indicators: its reply is read exactly as before. The values part
     starts at the first of the task's codes followed by "="; LineRefused when any value in it
     cannot be read, so nothing of the reply is stored.
     """
+    if item.has_indicators is False:  # as read with the item (handlers/reporting.py)
+        return text, None
+    task_id = item.task.id
+    assert task_id is not None
     indicators = task_indicators(session, [task_id]).get(task_id)
     if not indicators:
         return text, None
@@ -104,8 +108,7 @@ def save_given(
 
 def ask_first(
     session: Session,
-    channel: str,
-    chat_id: str,
+    incoming: Incoming,
     item: OpenItem,
     contact_id: int,
     *,
@@ -127,8 +130,9 @@ def ask_first(
         "codes": codes,
         "count": len(codes),
     }
-    set_state(session, channel, chat_id, state, now=now)
-    return (_question(session, channel, _Context.of(item, given.indicators), state),)
+    set_state(session, incoming.channel, incoming.chat_id, state, now=now)
+    context = _Context.of(item, given.indicators)
+    return (_question(session, incoming.capabilities, context, state),)
 
 
 @dataclass(frozen=True)
@@ -161,23 +165,23 @@ def answer(
     skip: bool = False,
 ) -> Outcome:
     """The answer to the pending question (or «bỏ qua»): store it and ask the next one."""
-    ch, chat_id = incoming.channel, incoming.chat_id
+    ch, chat_id, shows = incoming.channel, incoming.chat_id, incoming.capabilities
     context = _context(session, contacts, state)
     pending = context.pending(state.get("codes", [])) if context else []
     if context is None or not pending:
         clear_state(session, ch, chat_id)
-        return Outcome(messages=(message(ch, "stale_button"),))
+        return Outcome(messages=(message(shows, "stale_button"),))
     refusal = _closed(context.occurrence)
     if refusal is not None:
         clear_state(session, ch, chat_id)
-        return Outcome(messages=(message(ch, "refused", reason=refusal),))
+        return Outcome(messages=(message(shows, "refused", reason=refusal),))
     text = incoming.text.strip()
     try:
         values = {} if skip or fold(text) in SKIP_WORDS else _read(context, pending, text)
     except ValueRefused as exc:
         set_state(session, ch, chat_id, state, now=now)  # the question waits again
-        again = _question(session, ch, context, state)
-        refused = message(ch, "value_refused", reason=exc.message)
+        again = _question(session, shows, context, state)
+        refused = message(shows, "value_refused", reason=exc.message)
         return Outcome(messages=(refused, again))
     by_code = {i.spec.code: i for i in context.indicators}
     assert context.occurrence.id is not None
@@ -193,9 +197,9 @@ def answer(
     if state["codes"]:
         set_state(session, ch, chat_id, state, now=now)
         ack = [(by_code[c].spec.name, format_value(by_code[c].spec, v)) for c, v in values.items()]
-        return Outcome(messages=(_question(session, ch, context, state, ack=ack),))
+        return Outcome(messages=(_question(session, shows, context, state, ack=ack),))
     clear_state(session, ch, chat_id)
-    return Outcome(messages=(_summary(session, ch, context, str(state.get("ref", ""))),))
+    return Outcome(messages=(_summary(session, shows, context, str(state.get("ref", ""))),))
 
 
 def _read(context: _Context, pending: list[Indicator], text: str) -> dict[str, Value]:
@@ -242,7 +246,7 @@ def _context(
 
 def _question(
     session: Session,
-    channel: str,
+    shows: Capabilities,
     context: _Context,
     state: Mapping[str, Any],
     *,
@@ -254,7 +258,7 @@ def _question(
     known = known_values(session, context.occurrence, [current]).get(current.id)
     count = int(state.get("count", len(pending)))
     return message(
-        channel,
+        shows,
         "ask_value",
         buttons=[[skip_value_button()]],
         task_key=context.task.key,
@@ -269,7 +273,9 @@ def _question(
     )
 
 
-def _summary(session: Session, channel: str, context: _Context, code: str) -> OutgoingMessage:
+def _summary(
+    session: Session, shows: Capabilities, context: _Context, code: str
+) -> OutgoingMessage:
     """What is now on record for each indicator of the occurrence."""
     known = known_values(session, context.occurrence, context.indicators)
     lines = []
@@ -282,7 +288,7 @@ def _summary(session: Session, channel: str, context: _Context, code: str) -> Ou
         )
         lines.append((indicator.spec.name, shown))
     return message(
-        channel,
+        shows,
         "values_recorded",
         task_key=context.task.key,
         unit_name=context.unit.name,
@@ -292,8 +298,8 @@ def _summary(session: Session, channel: str, context: _Context, code: str) -> Ou
     )
 
 
-def refused(channel: str, task_key: str, error: LineRefused) -> Outcome:
+def refused(shows: Capabilities, task_key: str, error: LineRefused) -> Outcome:
     """A reply whose values cannot be read: nothing was stored, the codes are recalled."""
     specs = [i.spec for i in error.indicators]
-    text = message(channel, "values_refused", reason=error.message, task_key=task_key, specs=specs)
+    text = message(shows, "values_refused", reason=error.message, task_key=task_key, specs=specs)
     return Outcome(messages=(text,))

@@ -7,32 +7,52 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, exists, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from handlers.errors import AlreadyConfirmedError, NotYourUnitError, RetiredOccurrenceError
+from handlers.state import known_without_step
 from storage.db import table_of
 from storage.enums import ReportStatus, Role
-from storage.models import Assignment, Contact, MessageRef, Occurrence, Report, Task, Unit
+from storage.models import (
+    Assignment,
+    ChatState,
+    Contact,
+    MessageRef,
+    Occurrence,
+    Report,
+    Task,
+    TaskIndicator,
+    Unit,
+)
 from storage.queries import with_occurrence_context
 
 # What a reply may say (NONE is only an occurrence's summary before any reply).
 REPLY_STATUSES = (ReportStatus.DONE, ReportStatus.IN_PROGRESS, ReportStatus.BLOCKED)
 NOTE_LIMIT = 2000
 OCCURRENCE = table_of(Occurrence)
-INSERT_REPORT = insert(table_of(Report))
+REPORT = table_of(Report)
+INSERT_REPORT = insert(REPORT)
 SUMMARY = (
     update(OCCURRENCE)
-    .where(OCCURRENCE.c.id == bindparam("occurrence"))
+    .where(OCCURRENCE.c.id == bindparam("s_occurrence"))
     .values(
-        status=bindparam("status"),
-        percent=bindparam("percent"),
-        reported_at=bindparam("reported_at"),
-        done_at=bindparam("done_at"),
+        status=bindparam("s_status"),
+        percent=bindparam("s_percent"),
+        reported_at=bindparam("s_reported_at"),
+        done_at=bindparam("s_done_at"),
     )
 )
 SUMMARY_DONE = SUMMARY.values(next_reminder_at=None)
+# PostgreSQL runs a data-modifying WITH even when nothing refers to it: the report and the
+# occurrence's summary in one statement, one round trip (SQLite, without such a WITH, runs two).
+REPORT_WITH_SUMMARY = {
+    done: INSERT_REPORT.add_cte((SUMMARY_DONE if done else SUMMARY).cte("summary")).returning(
+        REPORT.c.id
+    )
+    for done in (False, True)
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,7 @@ class OpenItem:
     occurrence: Occurrence
     task: Task
     unit: Unit
+    has_indicators: bool | None = None  # None: not looked up (the indicators are read when needed)
 
 
 @cache
@@ -73,16 +94,41 @@ def open_items(session: Session, contact: Contact, *, limit: int = 50) -> list[O
 
 @cache
 def _item_by_code() -> Any:
-    """The statement behind `item_by_code`, built once (every coded reply runs it)."""
-    return _ref_items().where(
-        MessageRef.contact_id == bindparam("contact"), MessageRef.code == bindparam("code")
+    """The statement behind `item_by_code`, built once (every coded reply runs it).
+
+    It also tells whether the task has indicators and whether the chat has a pending step:
+    the coded reply reads the one and clears the other next, and this way neither costs a
+    statement of its own when there is none (most replies).
+    """
+    indicators = exists().where(
+        col(TaskIndicator.task_id) == col(Task.id), col(TaskIndicator.active)
+    )
+    step = exists().where(
+        col(ChatState.channel) == bindparam("channel"),
+        col(ChatState.chat_id) == bindparam("chat_id"),
+    )
+    return (
+        _ref_items()
+        .add_columns(indicators.label("has_indicators"), step.label("has_step"))
+        .where(MessageRef.contact_id == bindparam("contact"), MessageRef.code == bindparam("code"))
     )
 
 
 def item_by_code(session: Session, contact: Contact, code: str) -> OpenItem | None:
     """The contact's occurrence behind a short code, open or not."""
-    row = session.execute(_item_by_code(), {"contact": contact.id, "code": code.upper()}).first()
-    return OpenItem(*row) if row else None
+    values = {
+        "contact": contact.id,
+        "code": code.upper(),
+        "channel": contact.channel,
+        "chat_id": contact.chat_id,
+    }
+    row = session.execute(_item_by_code(), values).first()
+    if row is None:
+        return None
+    ref, occurrence, task, unit, has_indicators, has_step = row
+    if not has_step:
+        known_without_step(session, contact.channel, contact.chat_id)
+    return OpenItem(ref, occurrence, task, unit, bool(has_indicators))
 
 
 @dataclass(frozen=True)
@@ -138,21 +184,26 @@ def record_report(
         "evidence": [],
         "created_at": now,
     }
-    # A Core insert: replies are the hot path, and building an ORM object costs more here than
-    # the statement itself. The caller gets the stored values back.
-    key = session.connection().execute(INSERT_REPORT, values).inserted_primary_key
-    assert key is not None  # a single-row insert always has one
-    report = Recorded(id=key[0], **values)
     summary: dict[str, Any] = {
         "status": status,
         "percent": percent,
         "reported_at": now,
         "done_at": now if done else None,
     }
-    # One Core statement as well, and the loaded occurrence kept in step without a flush.
-    session.connection().execute(
-        SUMMARY_DONE if done else SUMMARY, {**summary, "occurrence": occurrence.id}
-    )
+    written = {f"s_{name}": value for name, value in summary.items()}
+    written["s_occurrence"] = occurrence.id
+    # Core statements: replies are the hot path, and building an ORM object costs more here
+    # than the statement itself. The caller gets the stored values back; the loaded occurrence
+    # is kept in step without a flush.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        key = connection.execute(REPORT_WITH_SUMMARY[done], {**values, **written}).scalar_one()
+    else:
+        inserted = connection.execute(INSERT_REPORT, values).inserted_primary_key
+        assert inserted is not None  # a single-row insert always has one
+        key = inserted[0]
+        connection.execute(SUMMARY_DONE if done else SUMMARY, written)
+    report = Recorded(id=key, **values)
     if done:
         summary["next_reminder_at"] = None  # a done occurrence is never reminded again
     for name, value in summary.items():

@@ -19,6 +19,22 @@ STATE = table_of(ChatState)
 CLEAR = delete(STATE).where(
     STATE.c.channel == bindparam("channel"), STATE.c.chat_id == bindparam("chat_id")
 )
+WITHOUT_STEP = "dondoc_chats_without_step"  # Session.info: (transaction, {(channel, chat id)})
+
+
+def known_without_step(session: Session, channel: str, chat_id: str) -> None:
+    """Note that this transaction has read that the chat has no pending step."""
+    transaction, chats = session.info.get(WITHOUT_STEP, (None, set()))
+    if transaction is not session.get_transaction():  # a fact of an earlier transaction
+        transaction, chats = session.get_transaction(), set()
+        session.info[WITHOUT_STEP] = (transaction, chats)
+    chats.add((channel, chat_id))
+
+
+def _without_step(session: Session, channel: str, chat_id: str) -> bool:
+    """Whether this transaction has read already that the chat has no pending step."""
+    transaction, chats = session.info.get(WITHOUT_STEP, (None, set()))
+    return transaction is session.get_transaction() and (channel, chat_id) in chats
 
 
 def get_state(
@@ -35,6 +51,8 @@ def set_state(
     session: Session, channel: str, chat_id: str, state: dict[str, Any], *, now: datetime
 ) -> None:
     """Remember the chat's pending step."""
+    _, chats = session.info.get(WITHOUT_STEP, (None, set()))
+    chats.discard((channel, chat_id))
     row = session.get(ChatState, (channel, chat_id))
     if row is None:
         row = ChatState(channel=channel, chat_id=chat_id, state=state, updated_at=now)
@@ -47,6 +65,8 @@ def set_state(
 def clear_state(session: Session, channel: str, chat_id: str) -> None:
     """Forget the chat's pending step."""
     loaded = session.identity_map.get(identity_key(ChatState, (channel, chat_id)))
+    if loaded is None and _without_step(session, channel, chat_id):
+        return  # nothing to clear, as read in this transaction (handlers/reporting.py)
     if loaded is not None:
         session.delete(loaded)  # keeps the session's copy in step
     else:  # one statement, nothing loaded (every coded reply comes through here)

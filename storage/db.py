@@ -37,7 +37,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # No pre-ping: it cost a round trip per checkout, one in ten of a reply's (bench/RESULTS.md).
     # A connection the server has closed is dropped at checkout without a round trip
     # (`_drop_if_closed`); one that dies later fails its statement, which invalidates the pool,
-    # and the caller retries once on the fresh connections (bot/inbox.py: `is_busy`).
+    # and the caller retries once on the fresh connections (bot/channels/inbound.py: `is_busy`).
     kwargs.setdefault("pool_recycle", POOL_RECYCLE_S)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkout", _drop_if_closed)
