@@ -10,25 +10,27 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.console_channel import ConsoleSender
+from bot.channels.console import ConsoleSender
 from chat.messages import OutgoingMessage, to_plain
 from handlers.conversation import handle_incoming
 from handlers.invites import create_invite
 from handlers.types import Incoming
 from plans.calendar import default_calendar
-from plans.clock import at_local
+from plans.clock import at_local, local_date
 from plans.deadline import parse_deadline
-from plans.importer import import_units, load_and_import_plan
+from plans.importer import load_and_import_plan
 from plans.indicator_store import task_indicators
 from plans.indicators import IndicatorKind, IndicatorSpec, write_number
 from plans.units_file import load_units_file
+from plans.units_import import import_units
+from reports.figures import build_report
 from reports.files import write_report
-from reports.model import build_report
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import unlimited
 from scheduler.tick import tick
@@ -38,6 +40,9 @@ from storage.schema import migrate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "plans" / "examples"
 PLAN_FILES = ("kh-gddt-2023.yaml", "kh-315-hu.yaml")
+# One plan starts from its own document: drafted, checked by the operator (the checked file is
+# kh-315-hu.yaml: its title, coordinator and indicators), then imported with the others.
+SEED_DOCUMENT, SEED_CHECKED = "phu-luc-nhiem-vu-kh-315-KH-HU.txt", "kh-315-hu.yaml"
 CODE_RE = re.compile(r"Mã: ([A-Z2-9]{3,8})")
 # Who is registered in the simulation: (unit, role). Every office of the district plan, a few
 # schools and party committees, the heads that receive escalations, and both coordinators.
@@ -101,6 +106,7 @@ def run_demo(out: Path, *, start: date, days: int, console: Console) -> list[Pat
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
     began = at_local(start, 7)
+    _draft_seed(out, began, console)
     _import(engine, began, console)
     _show_plans(engine, start, days, console)
     sim = Simulation(engine, console, random.Random(20241125))
@@ -112,12 +118,53 @@ def run_demo(out: Path, *, start: date, days: int, console: Console) -> list[Pat
 
 
 def _import(engine: Engine, now: datetime, console: Console) -> None:
-    """Import the example units and plans, as an operator would."""
+    """Import the example units, and the plans already issued, as an operator would."""
     with session_scope(engine) as session:
         import_units(session, load_units_file(EXAMPLES / "units.yaml"), now=now)
+    _import_issued(engine, now, console)
+
+
+def _draft_seed(out: Path, now: datetime, console: Console) -> None:
+    """Read the seed plan's own document into a draft, as `dondoc plan draft` does, and show
+    its summary and doubts; the operator's checked file is what gets imported."""
+    from plans.intake import texts
+    from plans.intake.draft import draft_plan
+    from plans.intake.owners import UnitIndex
+
+    units = UnitIndex.from_units_file(load_units_file(EXAMPLES / "units.yaml"))
+    draft = draft_plan(EXAMPLES / SEED_DOCUMENT, units, today=local_date(now))
+    target = out / SEED_DOCUMENT.replace(".txt", ".draft.yaml")
+    target.write_text(draft.text, encoding="utf-8")
+    console.rule(f"[bold]📄 Đọc văn bản kế hoạch {SEED_DOCUMENT}[/bold]")
+    console.print(
+        texts.DRAFT_WRITTEN.format(path=target, tasks=draft.tasks, doubts=len(draft.doubts)),
+        markup=False,
+    )
+    if draft.doubts:
+        console.print(texts.DOUBTS_HEADER, markup=False)
+    for doubt in draft.doubts:
+        line = texts.DOUBT_LINE.format(path=target.name, line=doubt.line, message=doubt.message)
+        console.print(line, markup=False)
+    console.print(
+        f"✍️ Người vận hành kiểm tra bản nháp, sửa các chỗ trên, bổ sung chỉ tiêu và lưu thành "
+        f"{SEED_CHECKED}: kế hoạch được nhập từ tệp đó.",
+        markup=False,
+    )
+
+
+def _import_issued(engine: Engine, now: datetime, console: Console) -> None:
+    """Import each example plan on the day it is issued: nothing is reminded or answered before."""
+    with Session(engine) as session:
+        imported = set(session.exec(select(Plan.code)))
     for name in PLAN_FILES:
+        head = yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
+        if head["code"] in imported or head["issued"] > local_date(now):
+            continue
         spec, _ = load_and_import_plan(engine, EXAMPLES / name, now=now)
-        console.print(f"📥 Đã nhập kế hoạch [bold]{spec.code}[/bold] — {len(spec.tasks)} nhiệm vụ")
+        console.print(
+            f"📥 Đã nhập kế hoạch [bold]{spec.code}[/bold] (ban hành ngày "
+            f"{spec.issued:%d/%m/%Y}) — {len(spec.tasks)} nhiệm vụ"
+        )
 
 
 def _show_plans(engine: Engine, start: date, days: int, console: Console) -> None:
@@ -179,6 +226,7 @@ async def _simulate(sim: Simulation, start: date, days: int, out: Path) -> None:
         if not calendar.is_working_day(day):
             continue
         sim.console.rule(f"[bold]📅 {WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}[/bold]")
+        _import_issued(sim.engine, at_local(day, 7), sim.console)
         await tick(sim.engine, dispatcher, now=at_local(day, 8))
         _answer_some(sim, at_local(day, 10))
         await tick(sim.engine, dispatcher, now=at_local(day, 10, 5))  # notices, returns
@@ -206,18 +254,17 @@ def _report(sim: Simulation, contact: Contact, code: str, text: str, now: dateti
     in_line = bool(specs) and sim.rng.random() < 0.5
     if in_line:
         text += " " + " ".join(f"{spec.code}={_figure(spec, sim.rng)}" for spec in specs)
-    _converse(sim, contact.chat_id, text, now, full=bool(specs))
+    _converse(sim, contact.chat_id, text, now)
     if specs and not in_line:  # the bot asks for each figure in the task's order
         for spec in specs:
-            _converse(sim, contact.chat_id, _figure(spec, sim.rng), now, full=True)
+            _converse(sim, contact.chat_id, _figure(spec, sim.rng), now)
 
 
-def _converse(sim: Simulation, chat_id: str, text: str, now: datetime, *, full: bool) -> None:
-    """Print what a simulated contact writes and the bot's answers (first lines, or in full)."""
+def _converse(sim: Simulation, chat_id: str, text: str, now: datetime) -> None:
+    """Print what a simulated contact writes and the bot's answers, whole."""
     sim.console.print(f"💬 {sim.names[chat_id]}: {text}", markup=False)
     for answer in sim.say(chat_id, text, now):
-        shown = answer if full else answer.splitlines()[0]
-        sim.console.print(f"   ↳ {shown}".replace("\n", "\n     "), markup=False, style="green")
+        sim.console.print(f"   ↳ {answer}".replace("\n", "\n     "), markup=False, style="green")
 
 
 def _indicators(engine: Engine, contact: Contact, code: str) -> list[IndicatorSpec]:

@@ -59,8 +59,8 @@ def register(app: typer.Typer, open_session: SessionFactory) -> None:
     ) -> None:
         """Write the consolidated report of a plan as Markdown, HTML, DOCX or XLSX."""
         from plans.errors import DondocError
+        from reports.figures import build_report
         from reports.files import write_report
-        from reports.model import build_report
 
         day, now = _moment(at)
         chosen = _format(fmt, out_file)
@@ -92,7 +92,7 @@ def register(app: typer.Typer, open_session: SessionFactory) -> None:
     ) -> None:
         """Show the /status view: counts per category, then per plan, unit and task."""
         from plans.errors import DondocError
-        from reports.model import build_status
+        from reports.figures import build_status
 
         day, now = _moment(at)
         with open_session() as session:

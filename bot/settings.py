@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://bot-api.zaloplatforms.com/bot"
     zalo_webhook_secret: SecretStr | None = None
     zalo_monthly_quota: int | None = None
-    # Zalo channel (bot/zalo_channel.py): webhook mode when a URL is set, polling otherwise.
+    # Zalo channel (bot/channels/zalo/): webhook mode when a URL is set, polling otherwise.
     zalo_webhook_url: str | None = None
     zalo_webhook_port: int | None = None  # default: webhook_port
     zalo_poll_interval: float = 1.0  # seconds between getUpdates calls (never below 1)

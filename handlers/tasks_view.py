@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from chat.buttons import status_buttons
-from chat.messages import Button
+from chat.messages import Button, Capabilities
 from chat.texts import message
 from handlers.reporting import OpenItem
 from handlers.types import Outcome
@@ -64,7 +64,12 @@ def current_occurrences(
 
 
 def task_list(
-    session: Session, channel: str, contacts: list[Contact], *, now: datetime, include_done: bool
+    session: Session,
+    shows: Capabilities,
+    contacts: list[Contact],
+    *,
+    now: datetime,
+    include_done: bool,
 ) -> Outcome:
     """List the chat's units' current tasks with a row of status buttons each."""
     today = local_date(now)
@@ -91,12 +96,12 @@ def task_list(
             buttons.append(list(status_buttons(code, with_labels=False)))
     if not lines:
         if not any(c.role == Role.CONTACT for c in contacts):
-            return Outcome(messages=(message(channel, "not_allowed"),))
-        return Outcome(messages=(message(channel, "no_open"),))
+            return Outcome(messages=(message(shows, "not_allowed"),))
+        return Outcome(messages=(message(shows, "no_open"),))
     shown = lines[:LIST_LIMIT]
     title = "Báo cáo nhiệm vụ" if include_done else "Nhiệm vụ đang mở"
     msg = message(
-        channel,
+        shows,
         "task_list",
         buttons=buttons[:LIST_LIMIT],
         title=title,
@@ -154,10 +159,10 @@ def _listed(
     )
 
 
-def pick(channel: str, items: list[OpenItem]) -> Outcome:
+def pick(shows: Capabilities, items: list[OpenItem]) -> Outcome:
     """Ask which task a reply to a combined reminder is about."""
     rows = [list(status_buttons(i.ref.code, with_labels=False)) for i in items]
     listed = [
         {"code": i.ref.code, "task_key": i.task.key, "title": i.task.title[:120]} for i in items
     ]
-    return Outcome(messages=(message(channel, "pick_task", buttons=rows, items=listed),))
+    return Outcome(messages=(message(shows, "pick_task", buttons=rows, items=listed),))

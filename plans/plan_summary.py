@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from plans.errors import Problem
-from plans.plan_file import PlanSpec, TaskSpec
+from plans.plan_spec import PlanSpec, TaskSpec
 
 # The kinds of deadline, in the order the summary names them.
 KINDS = ("dated", "recurring", "ongoing", "on_request", "undated")

@@ -64,7 +64,7 @@ FLAG_LABELS: dict[str, str] = {
     "blocked": "gặp khó khăn",
     "returned": "bị trả lại",
     "confirmed": "đã xác nhận",
-    # A row's part in its task and where its work came from (reports/model.py).
+    # A row's part in its task and where its work came from (reports/reads.py).
     "partner": "đơn vị phối hợp",
     "partners": "phối hợp: {names}",
     "taken_from": "tiếp nhận từ {unit}",

@@ -1,6 +1,6 @@
 """The weekly digest's figures from aggregate queries: counts in SQL, never a row per occurrence.
 
-It counts what `reports.model.build_report` classifies at the same moment (the same tracked
+It counts what `reports.figures.build_report` classifies at the same moment (the same tracked
 occurrences, categories, flags and lists), read from each occurrence's summary columns (status,
 reported_at, done_at, kept in step by handlers/reporting.py) instead of its report history, so a
 plan of a million occurrences costs a few grouped queries. Lists are read only as far as a chat
@@ -20,18 +20,10 @@ from sqlmodel import Session, col
 
 from plans.clock import at_local, local_date
 from plans.status import Category, categorize, day_end, is_due_soon
+from reports.figures import DIFFICULTY_WINDOW_DAYS, figures_cutoff
 from reports.indicator_tables import plan_headlines
-from reports.model import (
-    DIFFICULTY_WINDOW_DAYS,
-    Difficulty,
-    PlanHeader,
-    Tally,
-    TaskRef,
-    UnitRef,
-    _header,
-    _plan,
-    figures_cutoff,
-)
+from reports.model import Difficulty, PlanHeader, Tally, TaskRef, UnitRef
+from reports.reads import plan_header, shown_plan
 from storage.enums import AssignmentRole, ReportStatus
 from storage.models import Assignment, Occurrence, Report, Task, Unit
 
@@ -84,7 +76,7 @@ class WeekSummary:
 
 def week_summary(session: Session, *, plan_code: str, now: datetime) -> WeekSummary:
     """The digest's figures for a plan as it stands at `now` (as build_report(at, now) sees it)."""
-    plan = _plan(session, plan_code)
+    plan = shown_plan(session, plan_code)
     assert plan.id is not None
     cutoff, as_of = figures_cutoff(local_date(now), now)
     scope = _Scope(plan.id, local_date(now), cutoff)
@@ -93,7 +85,7 @@ def week_summary(session: Session, *, plan_code: str, now: datetime) -> WeekSumm
         scope.reported([func.count(func.distinct(col(Assignment.unit_id)))])
     ).scalar_one()
     return WeekSummary(
-        plan=_header(plan, _coordinator_units(session, plan.coordinator_code)),
+        plan=plan_header(plan, _coordinator_units(session, plan.coordinator_code)),
         at=scope.at,
         as_of=as_of,
         tally=counts.tally,
@@ -106,7 +98,7 @@ def week_summary(session: Session, *, plan_code: str, now: datetime) -> WeekSumm
     )
 
 
-# As reports/model.py counts: a partner ("phối hợp") only when its task asks partners to
+# As reports/reads.py counts: a partner ("phối hợp") only when its task asks partners to
 # report; an assignment that ended (its unit left the group or retired) keeps its done rows.
 REPORTS = or_(col(Assignment.role) == AssignmentRole.OWNER, col(Task.partners_report))
 

@@ -40,7 +40,7 @@ from storage.models import Assignment, IndicatorValue, Occurrence, Task
 
 Path = tuple[int, ...]  # unit ids from the root of the tree down to a unit
 ESCAPES: dict[str, Callable[[str], str]] = {"md": md_cell, "html": html.escape, "": str}
-# The assignments whose figures count, as reports/model.py counts rows: a partner ("phối hợp")
+# The assignments whose figures count, as reports/reads.py counts rows: a partner ("phối hợp")
 # only when its task asks partners to report.
 REPORTING = or_(col(Assignment.role) == AssignmentRole.OWNER, col(Task.partners_report))
 

@@ -30,6 +30,11 @@ def test_demo_simulates_a_month_and_writes_the_reports(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     shown = result.stdout
+    # One plan starts from its own document: its draft, summary and doubts come first.
+    drafted = shown.split("Đọc văn bản kế hoạch phu-luc-nhiem-vu-kh-315-KH-HU.txt")[1]
+    assert "9 nhiệm vụ, 1 chỗ cần kiểm tra" in drafted.split("📥")[0]
+    assert "phu-luc-nhiem-vu-kh-315-KH-HU.draft.yaml:6: không thấy tên kế hoạch" in drafted
+    assert (out / "phu-luc-nhiem-vu-kh-315-KH-HU.draft.yaml").read_text().startswith("# Bản nháp")
     assert shown.count("🔔 Nhắc việc") >= 20  # reminders arrive as the clock advances
     registrations = shown.split("Người dùng mô phỏng")[1].split("📅")[0]
     assert registrations.count("✅") == 20  # twenty people register through real invites

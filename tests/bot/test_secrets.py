@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from bot.cli import app, configure_logging
+from bot.cli import app
+from bot.command_context import configure_logging
 from bot.settings import load_settings
 from plans.clock import DEFAULT_TIMEZONE, set_timezone
 from plans.redact import install_filter, redact, set_secrets

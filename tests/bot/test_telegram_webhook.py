@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.inbox import Inbox
+from bot.channels.inbox import Inbox
+from bot.channels.telegram import build_application, start_webhook
+from bot.channels.webhook import secret_matches
 from bot.settings import SettingsError, load_settings
-from bot.telegram_channel import build_application
-from bot.webhook import secret_matches, start_telegram_webhook
 from storage.models import Inbound
 from tests.fakes.bot_api import FakeBotApi
 from tests.utils.locks import Waits, locked
@@ -92,9 +92,7 @@ async def hook(api: FakeBotApi, engine: Engine) -> AsyncIterator[Hook]:
     inbox = Inbox(engine, sleep=waits, store_lock_wait=0.2)
     application = build_application(settings, engine, inbox=inbox)
     async with application:
-        stop: Callable[[], Awaitable[None]] = await start_telegram_webhook(
-            settings, application, inbox
-        )
+        stop: Callable[[], Awaitable[None]] = await start_webhook(settings, application, inbox)
         try:
             yield Hook(f"http://127.0.0.1:{port}/telegram", api, waits)
         finally:

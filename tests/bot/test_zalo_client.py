@@ -15,10 +15,10 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot import zalo_channel
-from bot.inbox import Inbox
+from bot.channels import zalo as zalo_channel
+from bot.channels.inbox import Inbox
+from bot.channels.zalo import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloPoller, ZaloSender
 from bot.settings import Settings
-from bot.zalo_channel import MAX_TEXT, ZaloApi, ZaloAuthError, ZaloPoller, ZaloSender
 from chat.messages import (
     Attachment,
     Button,

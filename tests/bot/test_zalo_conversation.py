@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from bot.zalo_channel import ZaloApi, ZaloConversation, ZaloPoller, ZaloSender
+from bot.channels.zalo import ZaloApi, ZaloConversation, ZaloPoller, ZaloSender
 from handlers.invites import create_invite
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
@@ -132,7 +132,7 @@ async def test_a_failed_reply_is_logged_not_raised_nor_counted(
     poller: ZaloPoller,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.zalo_channel")
+    caplog.set_level(logging.WARNING, logger="bot.channels.zalo")
     fake.faults = [ZaloFault("500", chat_id="84933333333")]
     fake.user_says("84933333333", "alo")
     assert await poller.poll_once() == 1.0
@@ -165,7 +165,9 @@ async def test_a_foreign_code_is_refused_and_a_stale_return_reason_is_not_applie
     assert "Đã hoàn thành" in recorded
     with Session(engine) as session:
         claim = session.exec(select(Occurrence).where(Occurrence.status == "done")).one()
-    fake.user_says(coordinator, f"xacnhan tralai {claim.id}")
+    fake.user_says(coordinator, "xacnhan")  # the list shown: its line 1 is the claim
+    await poller.poll_once()
+    fake.user_says(coordinator, "xacnhan tralai 1")
     await poller.poll_once()
     clock[0] = NOW + timedelta(minutes=6)  # the reason never came in time
     fake.user_says(coordinator, "cảm ơn anh")

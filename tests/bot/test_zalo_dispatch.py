@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.telegram_channel import TelegramSender
-from bot.zalo_channel import ZaloApi, ZaloSender
+from bot.channels.telegram import TelegramSender
+from bot.channels.zalo import ZaloApi, ZaloSender
 from chat.texts import to_plain
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders

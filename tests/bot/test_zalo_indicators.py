@@ -11,9 +11,9 @@ import openpyxl
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.zalo_channel import ZaloApi, ZaloConversation, ZaloPoller, ZaloSender
+from bot.channels.zalo import ZaloApi, ZaloConversation, ZaloPoller, ZaloSender
+from reports.figures import build_report
 from reports.files import write_report
-from reports.model import build_report
 from scheduler.dispatcher import Dispatcher
 from scheduler.planner import plan_due_reminders
 from scheduler.ratelimit import unlimited

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.inbox import count_sent
+from bot.channels.inbound import count_sent
 from scheduler.quota import quota_warning
 from storage.models import SentCounter
 from tests.utils.clock import local_time

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.zalo_channel import to_incoming, updates_in
+from bot.channels.zalo.api import updates_in
+from bot.channels.zalo.updates import to_incoming
 
 
 def text_update(text: str = "DK abc", message_id: str = "m-1") -> dict[str, Any]:
@@ -86,7 +87,7 @@ def test_a_very_long_message_id_still_fits_the_dedupe_column() -> None:
 def test_anything_else_is_ignored(
     payload: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.zalo_channel")
+    caplog.set_level(logging.DEBUG, logger="bot.channels.zalo")
     assert to_incoming(payload) is None
 
 
@@ -101,7 +102,7 @@ def test_message_without_ids_is_ignored() -> None:
 
 
 def test_unknown_event_is_logged_at_debug_only(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.zalo_channel")
+    caplog.set_level(logging.DEBUG, logger="bot.channels.zalo")
     assert to_incoming({"event_name": "message.reaction.received", "message": {}}) is None
     assert [r.levelno for r in caplog.records] == [logging.DEBUG]
 

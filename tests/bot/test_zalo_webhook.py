@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import zalo_channel
-from bot.inbox import Inbox
+from bot.channels import zalo as zalo_channel
+from bot.channels.inbox import Inbox
+from bot.channels.zalo import SECRET_HEADER, ZaloApi, start_webhook
 from bot.settings import Settings
-from bot.zalo_channel import SECRET_HEADER, ZaloApi, start_webhook
 from storage.models import Inbound
 from tests.fakes.zalo_api import TOKEN, FakeZaloApi
 

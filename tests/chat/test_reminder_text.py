@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from bot.telegram_channel import TelegramSender
-from bot.zalo_channel import ZaloSender
+from bot.channels.telegram import TelegramSender
+from bot.channels.zalo import ZaloSender
 from chat.messages import Capabilities, to_plain
 from chat.reminder_text import ReminderItem, reminder_messages
 

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.zalo_channel import SECRET_HEADER
+from bot.channels.zalo import SECRET_HEADER
 from storage.models import Inbound, Report
 from tests.e2e.dondoc_process import dondoc_run
 from tests.fakes.zalo_api import TOKEN, FakeZaloApi

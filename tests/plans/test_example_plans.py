@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plans.plan_file import Directory, PlanSpec, TaskSpec, load_plan_file
+from plans.plan_file import load_plan_file
+from plans.plan_spec import Directory, PlanSpec, TaskSpec
 from plans.plan_summary import task_kind
 from plans.units_file import load_units_file
 

@@ -10,8 +10,9 @@ from sqlmodel import Session, func, select
 
 from handlers.conversation import handle_incoming
 from handlers.types import Incoming
-from plans.importer import import_units, load_and_import_plan
+from plans.importer import load_and_import_plan
 from plans.units_file import load_units_file
+from plans.units_import import import_units
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import unlimited
 from scheduler.tick import tick

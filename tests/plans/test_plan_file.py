@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from plans.errors import InputFileError, Problem
-from plans.plan_file import Directory, PlanSpec, load_plan_file
+from plans.plan_file import load_plan_file
+from plans.plan_spec import Directory, PlanSpec
 from plans.units_file import load_units_file
 
 DIRECTORY = Directory(

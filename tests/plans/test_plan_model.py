@@ -14,15 +14,17 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
+from bot.channels.telegram import TelegramSender
 from bot.cli import app
-from bot.telegram_channel import TelegramSender
 from chat.messages import OutgoingMessage
 from handlers.conversation import handle_incoming
 from handlers.types import Incoming
 from plans.errors import DeadlineError
-from plans.importer import TaskDueError, import_units, load_and_import_plan, set_task_due
+from plans.importer import load_and_import_plan
+from plans.task_due import TaskDueError, set_task_due
 from plans.units_file import load_units_file
-from reports.model import build_report
+from plans.units_import import import_units
+from reports.figures import build_report
 from reports.templates import render
 from scheduler.dispatcher import Dispatcher
 from scheduler.ratelimit import unlimited
@@ -229,6 +231,7 @@ def test_partners_are_told_once_and_report_only_when_the_task_asks(
     for chat in (CHATS["XA_A"], CHATS["XA_B"]):
         (notice,) = first.of(chat)
         assert "Phối hợp thực hiện" in notice.text and "Nhiệm vụ 1" in notice.text
+        assert "<b>Phối hợp thực hiện</b>" in notice.text  # as the Telegram sender shows it
         assert "Chủ trì: Phòng Giáo dục và Đào tạo, Phòng Nội vụ" in notice.text
         assert not notice.buttons  # nothing to report
         assert all(not inbox.of(chat) for inbox in later)

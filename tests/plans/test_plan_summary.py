@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from plans.plan_file import Directory, load_plan_file
+from plans.plan_file import load_plan_file
+from plans.plan_spec import Directory
 from plans.plan_summary import summarize
 
 DIRECTORY = Directory(

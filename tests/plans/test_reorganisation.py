@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from plans.importer import import_units, load_and_import_plan
+from plans.importer import load_and_import_plan
 from plans.units_file import load_units_file
-from reports.model import build_report
+from plans.units_import import import_units
+from reports.figures import build_report
 from reports.templates import render
 from storage.db import session_scope
 from storage.enums import Role

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from plans.errors import InputFileError, Problem
-from plans.plan_file import Directory
+from plans.plan_spec import Directory
 from plans.units_file import load_units_file
 
 

@@ -7,7 +7,8 @@ from datetime import date
 from sqlmodel import Session
 
 from reports.digest import WeekSummary, week_summary
-from reports.model import PlanReport, build_report
+from reports.figures import build_report
+from reports.model import PlanReport
 from storage.models import Occurrence
 from tests.utils.clock import local_time
 from tests.utils.factories import assign, make_plan, make_report, make_task, make_unit

@@ -19,8 +19,9 @@ from plans.render import pct
 from plans.status import Category
 from reports.chat_text import build_digest_text, build_status_text
 from reports.digest import week_summary
+from reports.figures import build_report, build_status
 from reports.files import write_report
-from reports.model import PlanReport, ReportRow, build_report, build_status
+from reports.model import PlanReport, ReportRow
 from storage.models import Occurrence
 from tests.utils.clock import local_time
 from tests.utils.factories import assign, make_plan, make_report, make_task, make_unit

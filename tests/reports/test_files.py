@@ -23,9 +23,10 @@ from typer.testing import CliRunner
 
 from bot.report_commands import register
 from reports.docx_writer import write_docx
+from reports.figures import build_report
 from reports.files import write_report
 from reports.letterhead import default_place
-from reports.model import PlanReport, build_report
+from reports.model import PlanReport
 from reports.xlsx_writer import write_xlsx
 from tests.utils.clock import local_time
 from tests.utils.factories import assign, make_plan, make_report, make_task, make_unit

@@ -16,8 +16,9 @@ from plans.indicator_store import record_values, task_indicators
 from plans.indicator_values import parse_value
 from reports.chat_text import build_digest_text, build_status_text
 from reports.digest import week_summary
+from reports.figures import build_report, build_status
 from reports.files import write_report
-from reports.model import PlanReport, build_report, build_status
+from reports.model import PlanReport
 from storage.db import session_scope
 from storage.models import Assignment, Occurrence, Task, TaskIndicator, Unit
 from tests.utils.clock import local_time

@@ -10,9 +10,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from plans.errors import UnknownUnitError
 from plans.status import Category
 from reports.chat_text import build_digest_text, build_status_text, telegram_length
 from reports.digest import week_summary
+from reports.figures import build_report, build_status
 from reports.model import (
     OutOfScopeError,
     PlanReport,
@@ -20,9 +22,6 @@ from reports.model import (
     StatusScope,
     UnknownPlanError,
     UnknownTaskError,
-    UnknownUnitError,
-    build_report,
-    build_status,
 )
 from storage.models import Occurrence, Plan, Task, Unit
 from tests.utils.clock import local_time

@@ -28,8 +28,9 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from reports.docx_writer import write_docx
+from reports.figures import build_report
 from reports.files import write_report
-from reports.model import PlanReport, build_report
+from reports.model import PlanReport
 from storage.models import Unit
 from tests.utils.clock import local_time
 from tests.utils.factories import assign, make_plan, make_report, make_task, make_unit

@@ -9,8 +9,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from plans.importer import import_units, load_and_import_plan
+from plans.importer import load_and_import_plan
 from plans.units_file import load_units_file
+from plans.units_import import import_units
 from storage.db import session_scope
 from storage.models import Contact, Unit
 
