@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -166,10 +167,10 @@ class Settings(BaseSettings):
         return [*found, str(password)] if password else found
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Build settings at start-up (never at import time): the local zone and secrets follow them."""
     try:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError([_problem(error) for error in exc.errors(include_url=False)]) from None
     set_timezone(settings.dondoc_timezone)

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 
 from chat.messages import (
+    PLAIN,
     Capabilities,
     OutgoingMessage,
     RetryAfter,
@@ -51,9 +52,6 @@ INLINE_RETRIES = 4  # transient failures retried inside one pass before the row 
 LONG_WAIT = 60.0  # a 429 asking for longer than this is left to a later pass
 RETRY_LATER = timedelta(minutes=25)  # after INLINE_RETRIES failures, the row waits this long
 MAX_ERROR = 500  # characters of an error kept in outbox.last_error
-# How a channel without a sender in this process is written to (a notice queued for it now is
-# sent by a process that has one): plain text, Zalo's limits.
-PLAIN = Capabilities(html=False, text_limit=2000, items_per_message=3, files=False)
 
 
 def worker_identity() -> str:
@@ -270,8 +268,9 @@ async def _all_or_first_error(tasks: list[asyncio.Future[None]]) -> None:
             task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)
     for task in done:
-        if not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
 
 
 def _ids(parts: list[tuple[OutgoingMessage, list[int]]]) -> list[int]:

@@ -14,9 +14,11 @@ the server has noticed).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import IO, Protocol
 
 from sqlalchemy import create_engine, text
@@ -24,10 +26,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+fcntl: ModuleType | None
 try:
-    import fcntl
+    fcntl = importlib.import_module("fcntl")
 except ImportError:  # not POSIX: no lock file, a single process is assumed
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +151,7 @@ class LockFileLeader:
             logger.warning("cannot open %s (%s); assuming this is the only process", self.path, exc)
             self._unlockable = True
             return True
+        assert fcntl is not None, "a lock file leader is only built where fcntl exists"
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -165,7 +169,7 @@ class LockFileLeader:
 
     def release(self) -> None:
         """Unlock the file, then close it."""
-        if self._handle is not None:
+        if self._handle is not None and fcntl is not None:
             fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
             self._handle.close()
             self._handle = None

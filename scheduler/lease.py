@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, update
 from sqlalchemy.engine import Engine
 
-from storage.db import session_scope
+from storage.db import session_scope, table_of
 from storage.models import Outbox
 
 # Long enough that a live pass renews well before it runs out (a single attempt waits at most a
 # minute for a 429 plus one HTTP timeout), short enough that a crash delays its rows little.
 LEASE = timedelta(minutes=10)
 RENEW_AFTER = timedelta(minutes=1)  # a live pass pushes its lease forward this often
-OUTBOX = Outbox.__table__  # type: ignore[attr-defined]
+OUTBOX = table_of(Outbox)
 
 RENEW = (
     update(OUTBOX)

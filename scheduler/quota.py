@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from chat.templates import render
 from plans.clock import local_date
@@ -18,12 +18,12 @@ QUOTA_WARNING_SHARE = 0.8
 def count_sent(session: Session, channel: str, now: datetime, count: int) -> None:
     """Add to the channel's monthly sent-message counter."""
     month = local_date(now).strftime("%Y-%m")
-    updated = session.execute(
+    updated = session.connection().execute(
         update(SentCounter)
-        .where(SentCounter.channel == channel, SentCounter.month == month)  # type: ignore[arg-type]
-        .values(count=SentCounter.count + count)
+        .where(col(SentCounter.channel) == channel, col(SentCounter.month) == month)
+        .values(count=col(SentCounter.count) + count)
     )
-    if not updated.rowcount:  # type: ignore[attr-defined]
+    if not updated.rowcount:
         insert_ignore(session, SentCounter, [{"channel": channel, "month": month, "count": count}])
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from chat.messages import Capabilities
 from chat.templates import render
-from storage.db import session_scope
+from storage.db import session_scope, stored_id
 from storage.enums import MessageKind, Role
 from storage.models import Assignment, Contact, Occurrence, Outbox, Plan, Task, Unit
 from storage.outbox import give_up_on, outbox_row, queue
@@ -67,7 +67,7 @@ def _notify_coordinators(
     rows = [
         outbox_row(
             key=f"unreachable:{contact.id}:{coordinator.id}",
-            contact_id=coordinator.id,  # type: ignore[arg-type]
+            contact_id=stored_id(coordinator),
             kind=MessageKind.NOTICE,
             step="unreachable",
             now=now,
