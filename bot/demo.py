@@ -106,8 +106,7 @@ def run_demo(out: Path, *, start: date, days: int, console: Console) -> list[Pat
     engine = make_engine(f"sqlite:///{db}")
     migrate(engine)
     began = at_local(start, 7)
-    _draft_seed(out, began, console)
-    _import(engine, began, console)
+    _import(engine, began, console, out)
     _show_plans(engine, start, days, console)
     sim = Simulation(engine, console, random.Random(20241125))
     _register_cast(sim, began)
@@ -117,11 +116,11 @@ def run_demo(out: Path, *, start: date, days: int, console: Console) -> list[Pat
     return _write_reports(engine, end, out / "reports", console)
 
 
-def _import(engine: Engine, now: datetime, console: Console) -> None:
+def _import(engine: Engine, now: datetime, console: Console, out: Path) -> None:
     """Import the example units, and the plans already issued, as an operator would."""
     with session_scope(engine) as session:
         import_units(session, load_units_file(EXAMPLES / "units.yaml"), now=now)
-    _import_issued(engine, now, console)
+    _import_issued(engine, now, console, out)
 
 
 def _draft_seed(out: Path, now: datetime, console: Console) -> None:
@@ -152,7 +151,7 @@ def _draft_seed(out: Path, now: datetime, console: Console) -> None:
     )
 
 
-def _import_issued(engine: Engine, now: datetime, console: Console) -> None:
+def _import_issued(engine: Engine, now: datetime, console: Console, out: Path) -> None:
     """Import each example plan on the day it is issued: nothing is reminded or answered before."""
     with Session(engine) as session:
         imported = set(session.exec(select(Plan.code)))
@@ -160,6 +159,8 @@ def _import_issued(engine: Engine, now: datetime, console: Console) -> None:
         head = yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
         if head["code"] in imported or head["issued"] > local_date(now):
             continue
+        if name == SEED_CHECKED:  # the day it arrives, its document is drafted first
+            _draft_seed(out, now, console)
         spec, _ = load_and_import_plan(engine, EXAMPLES / name, now=now)
         console.print(
             f"📥 Đã nhập kế hoạch [bold]{spec.code}[/bold] (ban hành ngày "
@@ -226,7 +227,7 @@ async def _simulate(sim: Simulation, start: date, days: int, out: Path) -> None:
         if not calendar.is_working_day(day):
             continue
         sim.console.rule(f"[bold]📅 {WEEKDAYS[day.weekday()]} {day:%d/%m/%Y}[/bold]")
-        _import_issued(sim.engine, at_local(day, 7), sim.console)
+        _import_issued(sim.engine, at_local(day, 7), sim.console, out)
         await tick(sim.engine, dispatcher, now=at_local(day, 8))
         _answer_some(sim, at_local(day, 10))
         await tick(sim.engine, dispatcher, now=at_local(day, 10, 5))  # notices, returns
