@@ -37,7 +37,7 @@ class Unit(SQLModel, table=True):
     abbreviation: str | None = Field(default=None, max_length=32)
     signer: str | None = Field(default=None, max_length=120)
     party: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
-    # A retired unit gets no reminder; its open work went to `merged_into` (plans/importer.py).
+    # A retired unit gets no reminder; its open work went to `merged_into` (plans/units_import.py).
     merged_into: str | None = Field(default=None, max_length=32)
     retired_on: date | None = Field(default=None, index=True)  # the tick's retirement notices
 
@@ -133,7 +133,7 @@ class Assignment(SQLModel, table=True):
         sa_column_kwargs={"server_default": AssignmentRole.OWNER.value},
     )
     # Periods due before this day are not this unit's: it joined a group, or took over a
-    # retired unit's work, after the plan was imported (plans/importer.py).
+    # retired unit's work, after the plan was imported (plans/units_import.py, plans/expansion.py).
     starts_on: date | None = None
     # The day it stopped because its unit left the group or retired: what it did still counts.
     ended_on: date | None = None

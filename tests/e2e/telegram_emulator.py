@@ -1,4 +1,4 @@
-"""Drive a bot through telegram-test-api as its users would (SPEC §11).
+"""Drive a bot through telegram-test-api as its users would.
 
 `run_emulator()` starts `tests/e2e/telegram/launcher.js` (the emulator with the patches
 python-telegram-bot 22 needs) on a free loopback port. A bot under test gets

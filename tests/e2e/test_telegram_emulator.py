@@ -1,4 +1,4 @@
-"""The Telegram harness works with python-telegram-bot 22 (SPEC §11).
+"""The Telegram harness works with python-telegram-bot 22.
 
 One test drives a real PTB Application in a subprocess (echo_bot.py) as a user would; the
 other calls the emulator through PTB's own Bot in-process, one patched method at a time.

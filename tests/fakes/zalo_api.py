@@ -1,4 +1,4 @@
-"""A fake Zalo Bot API server from the documented shapes (SPEC §11), with scripted faults.
+"""A fake Zalo Bot API server from the documented shapes, with scripted faults.
 
 `POST /bot<TOKEN>/<method>` with a JSON body. `getUpdates` hands out one queued update at a time
 (`{"ok": true, "result": {...}}`), waiting up to its `timeout` for one, else answers HTTP 408.
