@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from handlers import confirmations, plan_intake, status_view, task_due, tasks_view
+from handlers import closing, confirmations, plan_intake, status_view, task_due, tasks_view
 from handlers.replies import say
 from handlers.reply_parser import fold
 from handlers.state import clear_state, get_state
@@ -14,7 +14,18 @@ from handlers.types import Incoming, Outcome
 from storage.enums import Role
 from storage.models import Contact
 
-COMMANDS = {"start", "help", "viec", "baocao", "status", "huy", "xacnhan", "dathan", "kehoach"}
+COMMANDS = {
+    "start",
+    "help",
+    "viec",
+    "baocao",
+    "status",
+    "huy",
+    "xacnhan",
+    "dathan",
+    "kehoach",
+    "dongviec",
+}
 
 
 def command_of(text: str) -> tuple[str | None, list[str]]:
@@ -64,6 +75,8 @@ def run_command(
         return status_view.status(session, shows, contacts, args, now=now)
     if command == "xacnhan":
         return confirmations.pending_list(session, incoming, contacts, args, now=now)
+    if command == "dongviec":
+        return closing.close_command(session, incoming, contacts, args, now=now)
     if command == "dathan":
         return task_due.give_due(session, shows, contacts, args, now=now)
     if command == "kehoach":

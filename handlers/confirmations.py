@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -11,7 +11,7 @@ from chat.buttons import ClaimAnswer, claim_buttons
 from chat.messages import PLAIN, Capabilities
 from chat.texts import message, say
 from handlers.reporting import latest_report
-from handlers.state import clear_state, get_state, set_state
+from handlers.state import clear_state, listed, remember_list, set_state, shown_list
 from handlers.types import Incoming, Outcome
 from plans.calendar import default_calendar
 from plans.policy import ReminderPolicy, next_step_after
@@ -23,10 +23,7 @@ from storage.queries import with_occurrence_context
 
 LIST_LIMIT = 10
 RETURN_REASON_LIMIT = 500
-# A typed «xacnhan ok 2» means the 2nd line of the list this chat was last shown, not whatever is
-# 2nd by then: the shown claims are kept in the chat's state for this long.
-LIST_TTL = timedelta(days=1)
-LIST_STEP = "claims"
+LIST_STEP = "claims"  # the list of claims shown, by position (handlers/state.py)
 
 
 @dataclass(frozen=True)
@@ -81,7 +78,7 @@ def pending_list(
         return Outcome(messages=(message(shows, "not_allowed"),))
     if len(args) >= 2 and args[0].lower() in ("ok", "tralai") and args[1].isdigit():
         confirm, position, reason = args[0].lower() == "ok", int(args[1]), args[2:]
-        occurrence_id = _listed(session, channel, chat_id, position, now=now)
+        occurrence_id = listed(session, channel, chat_id, LIST_STEP, position, now=now)
         if occurrence_id is None:
             return Outcome(messages=(message(shows, "confirm_position", position=position),))
         if not confirm and reason:  # the reason came with the command: no step
@@ -93,7 +90,8 @@ def pending_list(
     if not claims:
         return Outcome(messages=(message(shows, "confirm_none"),))
     shown = claims[:LIST_LIMIT]
-    _remember_list(session, channel, chat_id, [stored_id(c.occurrence) for c in shown], now=now)
+    shown_ids = [stored_id(c.occurrence) for c in shown]
+    remember_list(session, channel, chat_id, LIST_STEP, shown_ids, now=now)
     buttons = [list(claim_buttons(stored_id(c.occurrence))) for c in shown]
     items = [
         {
@@ -112,27 +110,6 @@ def pending_list(
             ),
         )
     )
-
-
-def _remember_list(
-    session: Session, channel: str, chat_id: str, shown: list[int], *, now: datetime
-) -> None:
-    """Keep the claims this chat was shown, in order, so typed positions name them."""
-    set_state(session, channel, chat_id, {"step": LIST_STEP, "claims": shown}, now=now)
-
-
-def _shown_list(session: Session, channel: str, chat_id: str, *, now: datetime) -> list[int]:
-    """The claims this chat was last shown (empty once the list is older than LIST_TTL)."""
-    state = get_state(session, channel, chat_id, now=now, ttl=LIST_TTL)
-    return [int(i) for i in state.get("claims", [])]
-
-
-def _listed(
-    session: Session, channel: str, chat_id: str, position: int, *, now: datetime
-) -> int | None:
-    """The occurrence at a 1-based position of the list this chat was shown, if there is one."""
-    shown = _shown_list(session, channel, chat_id, now=now)
-    return shown[position - 1] if 1 <= position <= len(shown) else None
 
 
 def _note_of(session: Session, occurrence: Occurrence) -> str:
@@ -192,8 +169,8 @@ def _act(
             session.add(report)
         text = message(shows, "confirmed", task_key=claim.task.key, unit_name=claim.unit.name)
         return Outcome(messages=(text,), popup="Đã xác nhận.")
-    shown = _shown_list(session, ch, chat_id, now=now)
-    step = {"step": "return_reason", "occurrence_id": occurrence_id, "claims": shown}
+    shown = shown_list(session, ch, chat_id, LIST_STEP, now=now)
+    step = {"step": "return_reason", "occurrence_id": occurrence_id, LIST_STEP: shown}
     set_state(session, ch, chat_id, step, now=now)
     ask = message(shows, "ask_return_reason", task_key=claim.task.key, unit_name=claim.unit.name)
     return Outcome(messages=(ask,))
@@ -210,10 +187,10 @@ def return_with_reason(
 ) -> Outcome:
     """Return the claim: the assignment opens again and the unit's contacts are told why."""
     ch, chat_id = incoming.channel, incoming.chat_id
-    shown = _shown_list(session, ch, chat_id, now=now)
+    shown = shown_list(session, ch, chat_id, LIST_STEP, now=now)
     clear_state(session, ch, chat_id)
     if shown:  # the list's positions still name what they named
-        _remember_list(session, ch, chat_id, shown, now=now)
+        remember_list(session, ch, chat_id, LIST_STEP, shown, now=now)
     plan_ids = coordinated_plan_ids(session, contacts)
     claims = _claims(session, plan_ids, occurrence_id)
     reason = text.strip()[:RETURN_REASON_LIMIT]

@@ -20,6 +20,9 @@ CLEAR = delete(STATE).where(
     STATE.c.channel == bindparam("channel"), STATE.c.chat_id == bindparam("chat_id")
 )
 WITHOUT_STEP = "dondoc_chats_without_step"  # Session.info: (transaction, {(channel, chat id)})
+# A typed «xacnhan ok 2» means the 2nd line of the list this chat was last shown, not whatever is
+# 2nd by then: the ids a list showed are kept in the chat's state for this long.
+LIST_TTL = timedelta(days=1)
 
 
 def known_without_step(session: Session, channel: str, chat_id: str) -> None:
@@ -71,3 +74,26 @@ def clear_state(session: Session, channel: str, chat_id: str) -> None:
         session.delete(loaded)  # keeps the session's copy in step
     else:  # one statement, nothing loaded (every coded reply comes through here)
         session.connection().execute(CLEAR, {"channel": channel, "chat_id": chat_id})
+
+
+def remember_list(
+    session: Session, channel: str, chat_id: str, name: str, shown: list[int], *, now: datetime
+) -> None:
+    """Keep the ids a list showed this chat, in order, so typed positions name them."""
+    set_state(session, channel, chat_id, {"step": name, name: shown}, now=now)
+
+
+def shown_list(
+    session: Session, channel: str, chat_id: str, name: str, *, now: datetime
+) -> list[int]:
+    """The ids the chat's last list `name` showed (empty once it is older than LIST_TTL)."""
+    state = get_state(session, channel, chat_id, now=now, ttl=LIST_TTL)
+    return [int(i) for i in state.get(name, [])]
+
+
+def listed(
+    session: Session, channel: str, chat_id: str, name: str, position: int, *, now: datetime
+) -> int | None:
+    """The id at a 1-based position of the chat's last list `name`, if there is one."""
+    shown = shown_list(session, channel, chat_id, name, now=now)
+    return shown[position - 1] if 1 <= position <= len(shown) else None

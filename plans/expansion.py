@@ -14,7 +14,7 @@ from plans.clock import local_date
 from plans.deadline import Deadline
 from plans.policy import ReminderPolicy, first_look_at
 from storage.enums import AssignmentRole, ReportStatus
-from storage.models import Assignment, Occurrence
+from storage.models import Assignment, Closing, Occurrence
 
 ONCE = "once"
 
@@ -79,6 +79,7 @@ class _Stored:
     due: date | None
     active: bool
     done: bool
+    closed: bool  # by its coordinator (handlers/closing.py): a re-import leaves it closed
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,14 @@ def read_task(session: Session, task_id: int | None) -> TaskState:
             col(Occurrence.due_date),
             col(Occurrence.active),
             col(Occurrence.status),
+            col(Closing.occurrence_id).is_not(None),
         )
         .join(Assignment, col(Assignment.id) == col(Occurrence.assignment_id))
+        .outerjoin(Closing, col(Closing.occurrence_id) == col(Occurrence.id))
         .where(col(Assignment.task_id) == task_id)
     )
-    for occurrence_id, assignment_id, period, due, active, status in occurrences:
-        stored = _Stored(occurrence_id, due, active, status == ReportStatus.DONE)
+    for occurrence_id, assignment_id, period, due, active, status, closed in occurrences:
+        stored = _Stored(occurrence_id, due, active, status == ReportStatus.DONE, closed)
         state.occurrences.setdefault(assignment_id, {})[period] = stored
     return state
 
@@ -186,7 +189,7 @@ def task_changes(
             row = stored.get(period)
             if row is None:
                 changes.new_occurrences.append((unit_id, period, due, first, starts))
-            elif row.due != due or not row.active:
+            elif not row.closed and (row.due != due or not row.active):
                 changes.moved.append({"row_id": row.id, "due": due, "next": first})
         changes.retired += [r.id for p, r in stored.items() if r.active and p not in wanted]
     for held in others.values():

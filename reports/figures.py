@@ -26,6 +26,7 @@ from reports.model import (
     UnitRows,
 )
 from reports.reads import (
+    closed_rows,
     collect,
     dissolved_rows,
     plan_header,
@@ -66,6 +67,7 @@ def build_report(
         tasks_count=len({row.task.id for row in rows}),
         indicators=indicator_tables(session, rows, units, cutoff),
         dissolved=dissolved_rows(session, header.id, at, units),
+        closed=closed_rows(session, header.id, at, units),
     )
 
 

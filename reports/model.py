@@ -140,6 +140,19 @@ class Dissolved:
 
 
 @dataclass(frozen=True)
+class Closed:
+    """An occurrence its coordinator closed (handlers/closing.py): out of the percentages from
+    that day on, like a dissolved unit's, and footnoted with the reason."""
+
+    unit: UnitRef
+    task: TaskRef
+    period: str
+    due_date: date | None
+    closed_on: date
+    reason: str
+
+
+@dataclass(frozen=True)
 class Tally:
     """Counts per category and per flag over some rows."""
 
@@ -202,6 +215,7 @@ class PlanReport:
     tasks_count: int
     indicators: list[IndicatorTable] = field(default_factory=list)  # reports/indicator_tables.py
     dissolved: list[Dissolved] = field(default_factory=list)  # the footnote's rows
+    closed: list[Closed] = field(default_factory=list)  # closed by the coordinator: footnoted
 
     @property
     def counts(self) -> dict[Category, int]:

@@ -23,6 +23,7 @@ from plans.status import (
     standing,
 )
 from reports.model import (
+    Closed,
     Dissolved,
     PlanHeader,
     ReportRow,
@@ -32,7 +33,7 @@ from reports.model import (
     UnknownTaskError,
 )
 from storage.enums import AssignmentRole, ReportStatus
-from storage.models import Assignment, Occurrence, Plan, Report, Task, Unit
+from storage.models import Assignment, Closing, Occurrence, Plan, Report, Task, Unit
 from storage.queries import names_by_code
 
 
@@ -301,6 +302,33 @@ def dissolved_rows(
         return []
     tasks = _tasks(session, [plan_id], {r[1] for r in found})
     return [Dissolved(units[u], tasks[t], period, due, day) for u, t, period, due, day in found]
+
+
+def closed_rows(
+    session: Session, plan_id: int, at: date, units: dict[int, UnitRef]
+) -> list[Closed]:
+    """What the plan's coordinator closed by day `at` (handlers/closing.py), with the reasons:
+    tracked until the closing day, so the same rows `collect` leaves out from that day on."""
+    found: Sequence[Any] = session.execute(
+        sa_select(
+            col(Assignment.unit_id),
+            col(Task.id),
+            col(Occurrence.period),
+            col(Occurrence.due_date),
+            col(Occurrence.until),
+            col(Closing.reason),
+        )
+        .select_from(Closing)  # from the few closings, not the plan's occurrences
+        .join(Occurrence, col(Occurrence.id) == Closing.occurrence_id)
+        .join(Assignment, col(Assignment.id) == Occurrence.assignment_id)
+        .join(Task, col(Task.id) == Assignment.task_id)
+        .where(col(Task.plan_id) == plan_id, col(Task.active), col(Occurrence.until) <= at)
+        .order_by(col(Occurrence.until), col(Assignment.unit_id), col(Task.position))
+    ).all()
+    if not found:
+        return []
+    tasks = _tasks(session, [plan_id], {r[1] for r in found})
+    return [Closed(units[u], tasks[t], *rest) for u, t, *rest in found]
 
 
 def _row(

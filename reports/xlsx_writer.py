@@ -122,9 +122,14 @@ def _summary(sheet: WriteOnlyWorksheet, report: PlanReport, words: Any) -> None:
     sheet.append([due_soon, tally.due_soon])
     sheet.append([unreported, tally.unreported])
     sheet.append([blocked, tally.blocked])
-    if report.dissolved:  # the footnote the other formats carry (reports/templates/)
+    notes = [  # the footnotes the other formats carry (reports/templates/)
+        *([words.dissolved_note(report)] if report.dissolved else []),
+        *([words.closed_note(report)] if report.closed else []),
+    ]
+    if notes:
         sheet.append([])
-        note = WriteOnlyCell(sheet, value=str(words.dissolved_note(report)).strip())
+    for text in notes:
+        note = WriteOnlyCell(sheet, value=str(text).strip())
         note.alignment = WRAP
         sheet.append([note])
 

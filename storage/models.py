@@ -221,6 +221,18 @@ class Report(SQLModel, table=True):
     return_reason: str | None = None
 
 
+class Closing(SQLModel, table=True):
+    """A coordinator closed an overdue occurrence that will never be reported
+    (handlers/closing.py): no more reminders, and reports from that day footnote it instead."""
+
+    __tablename__ = "closing"
+
+    occurrence_id: int = Field(primary_key=True, foreign_key="occurrence.id")
+    contact_id: int = Field(foreign_key="contact.id")  # the coordinator who closed it
+    closed_at: datetime
+    reason: str
+
+
 class Outbox(SQLModel, table=True):
     """A planned outgoing message; `key` makes planning idempotent."""
 

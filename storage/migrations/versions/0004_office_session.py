@@ -40,10 +40,25 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_plan_draft_contact_id"), "plan_draft", ["contact_id"], unique=False)
 
+    # A coordinator closes overdue work (handlers/closing.py): who, when and why.
+    op.create_table(
+        "closing",
+        sa.Column("occurrence_id", sa.Integer(), nullable=False),
+        sa.Column("contact_id", sa.Integer(), nullable=False),
+        sa.Column("closed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.ForeignKeyConstraint(["contact_id"], ["contact.id"]),
+        sa.ForeignKeyConstraint(["occurrence_id"], ["occurrence.id"]),
+        sa.PrimaryKeyConstraint("occurrence_id"),
+    )
+
 
 def downgrade() -> None:
     """Revert this revision."""
     # Each feature undoes its block below, in reverse order.
+
+    # A coordinator closes overdue work.
+    op.drop_table("closing")
 
     op.drop_index(op.f("ix_unit_retired_on"), table_name="unit")
 
