@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from chat import buttons
@@ -23,7 +23,7 @@ from handlers.types import MAX_INCOMING_TEXT, Incoming, Outcome
 from storage.db import insert_ignore, session_scope
 from storage.models import Contact, Inbound
 
-__all__ = ["COMMANDS", "handle", "handle_incoming", "handle_stored"]
+__all__ = ["COMMANDS", "handle", "handle_incoming", "handle_stored", "handle_stored_group"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,15 +78,17 @@ def _payload(incoming: Incoming) -> dict[str, object]:
     }
 
 
-# Built once: every stored update runs it. Conditional, so two processes never both handle a row.
+# Built once: every group of stored updates runs it. Conditional, so two processes never both
+# handle a row; one statement claims the whole group (RETURNING: which rows were still free).
 CLAIM_STORED = (
     update(Inbound)
     .where(
         col(Inbound.channel) == bindparam("b_channel"),
-        col(Inbound.update_key) == bindparam("b_update_key"),
+        col(Inbound.update_key).in_(bindparam("b_keys", expanding=True)),
         col(Inbound.handled_at).is_(None),
     )
     .values(handled_at=bindparam("b_now"))
+    .returning(col(Inbound.update_key))
 )
 
 
@@ -94,16 +96,60 @@ def handle_stored(
     engine: Engine, incoming: Incoming, *, now: datetime, pending_ttl: timedelta = PENDING_TTL
 ) -> Outcome | None:
     """Claim a stored update and handle it in the same transaction; None if handled before."""
-    with session_scope(engine) as session:
-        claimed = session.connection().execute(
-            CLAIM_STORED,
-            {"b_channel": incoming.channel, "b_update_key": incoming.update_key, "b_now": now},
+    (outcome,) = handle_stored_group(engine, [incoming], now=now, pending_ttl=pending_ttl)
+    return outcome
+
+
+def handle_stored_group(
+    engine: Engine,
+    incomings: list[Incoming],
+    *,
+    now: datetime,
+    pending_ttl: timedelta = PENDING_TTL,
+) -> list[Outcome | None]:
+    """Claim and handle stored updates in order, in one transaction; None for one handled before.
+
+    One commit for the group: either every claim and every write is kept, or none (the inbox
+    then handles the updates one by one). Each update gets a fresh session, so it reads the
+    database as it would alone, the earlier updates' writes included.
+    """
+    with engine.connect() as connection, connection.begin():
+        claimed = _claim(connection, incomings, now)
+        handled = [
+            _handled(connection, incoming, now, pending_ttl)
+            if (incoming.channel, incoming.update_key) in claimed
+            else None
+            for incoming in incomings
+        ]
+    return [None if outcome is None else _followed(engine, outcome, now) for outcome in handled]
+
+
+def _claim(
+    connection: Connection, incomings: list[Incoming], now: datetime
+) -> set[tuple[str, str]]:
+    """Mark the updates handled where no one did before; (channel, key) of those claimed."""
+    claimed: set[tuple[str, str]] = set()
+    for channel in dict.fromkeys(incoming.channel for incoming in incomings):
+        keys = [incoming.update_key for incoming in incomings if incoming.channel == channel]
+        rows = connection.execute(
+            CLAIM_STORED, {"b_channel": channel, "b_keys": keys, "b_now": now}
         )
-        if not claimed.rowcount:
+        claimed.update((channel, key) for key in rows.scalars())
+    for incoming in incomings:
+        if (incoming.channel, incoming.update_key) not in claimed:
             logger.info("update %s on %s already handled", incoming.update_key, incoming.channel)
-            return None
+    return claimed
+
+
+def _handled(
+    connection: Connection, incoming: Incoming, now: datetime, pending_ttl: timedelta
+) -> Outcome:
+    """Handle one claimed update inside the caller's transaction (no commit)."""
+    # The session joins the connection's transaction: its flush writes, it never commits.
+    with Session(bind=connection, expire_on_commit=False) as session:
         outcome = handle(session, incoming, now=now, pending_ttl=pending_ttl)
-    return _followed(engine, outcome, now)
+        session.flush()
+    return outcome
 
 
 def _followed(engine: Engine, outcome: Outcome, now: datetime) -> Outcome:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -17,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from handlers.types import Incoming
 from scheduler.quota import count_sent as count_sent_in
-from storage.db import insert_ignore, is_sqlite, session_scope
+from storage.db import insert_ignore, is_sqlite, session_scope, table_of
 from storage.models import Inbound
 
 
@@ -45,14 +48,7 @@ def store(
 
     `lock_wait` bounds how long a locked database is waited for (the engine's default if None).
     """
-    row = {
-        "channel": incoming.channel,
-        "update_key": incoming.update_key,
-        "chat_id": incoming.chat_id,
-        "payload": raw,
-        "received_at": now,
-        "handled_at": None,
-    }
+    row = _row(incoming, raw, now)
     sqlite = is_sqlite(engine)
     with engine.connect() as connection:
         usual = None  # SQLite: the wait is set before BEGIN IMMEDIATE, which is what waits
@@ -66,6 +62,38 @@ def store(
         finally:
             if usual is not None:
                 _busy_timeout(connection, usual)
+
+
+def store_many(
+    engine: Engine, updates: list[tuple[Incoming, dict[str, Any]]], *, now: datetime
+) -> set[str]:
+    """Insert a polled batch unhandled in one transaction; the update keys not stored before."""
+    if not updates:
+        return set()
+    rows = [_row(incoming, raw, now) for incoming, raw in updates]
+    with engine.begin() as connection:
+        statement = _store_returning(connection.dialect.name)
+        return set(connection.execute(statement, rows).scalars())
+
+
+@lru_cache(maxsize=2)
+def _store_returning(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING update_key: one statement for a whole batch."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    table = table_of(Inbound)
+    return insert(table).on_conflict_do_nothing().returning(table.c.update_key)
+
+
+def _row(incoming: Incoming, raw: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The inbound row of an update, unhandled."""
+    return {
+        "channel": incoming.channel,
+        "update_key": incoming.update_key,
+        "chat_id": incoming.chat_id,
+        "payload": raw,
+        "received_at": now,
+        "handled_at": None,
+    }
 
 
 def _busy_timeout(connection: Connection, milliseconds: int) -> int:

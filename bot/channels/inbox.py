@@ -1,15 +1,18 @@
 """The one shared inbound loop: update → stored row → conversation → replies sent → usage counted.
 
-A webhook's update is first stored as it came (one short transaction, deduplicated by channel and
-update key, `handled_at` NULL) and answered 200 only after that commit, so a crash can no longer
-lose an update the platform will not resend. Each channel then has one lane, a worker that handles
-its updates in arrival order: it claims the stored row and runs the conversation in one
-transaction (`handle_stored`), so a row is handled once even by two processes. A polled update
-has already been taken off the platform and nobody waits for an answer in between: the lane
-stores and handles it in one transaction (`handle_incoming`), no extra write on the hot path. A
-busy database is retried with backoff, never dropped. A lane starts with the rows an earlier run
-left unhandled, oldest first, and rows left behind later (by a process that died) are picked up
-by `resume`.
+Every update is stored before it is acknowledged: a webhook's alone, answered 200 only after that
+commit; a polled batch in one transaction, before the poller asks for the next (which is what
+tells the platform the batch arrived). A row is stored unhandled; each channel then has one
+lane, a worker that handles its rows in arrival order, a group at a time: one hand-off to a
+worker thread and one transaction for the group, each update claimed (`WHERE handled_at IS
+NULL`) with its writes, so a row is handled once even by two processes. If the group fails it
+is rolled back and its updates are handled one by one, each in its own transaction; one that
+still fails is set aside. A busy database is retried with backoff, never dropped. Answers go out
+once their transaction committed, several chats at once and each chat's in order
+(bot/channels/answers.py), while the lane handles the next group; a crash loses the answers
+not yet out (their updates stay handled), never sends one twice. A lane starts with the rows an
+earlier run left unhandled, oldest first, and rows left behind later (by a process that died)
+are picked up by `resume`.
 """
 
 from __future__ import annotations
@@ -20,15 +23,25 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from bot.channels.inbound import StoreFailed, count_sent, is_busy, set_aside, store, unhandled
+from bot.channels.answers import Answers, patiently
+from bot.channels.inbound import (
+    StoreFailed,
+    count_sent,
+    is_busy,
+    set_aside,
+    store,
+    store_many,
+    unhandled,
+)
 from bot.channels.seam import Channel
 from chat.messages import SendError
-from handlers.conversation import handle_incoming, handle_stored
+from handlers.conversation import handle_stored, handle_stored_group
 from handlers.state import PENDING_TTL
 from handlers.types import Incoming, Outcome
 
@@ -40,36 +53,41 @@ FIRST_BACKOFF = 0.2
 MAX_BACKOFF = 30.0
 RESUME_EVERY = 60.0  # seconds between looks for rows another process left unhandled
 RESUME_AFTER = timedelta(minutes=1)  # younger rows may still be in a live process's lane
-STOP_GRACE = 10.0  # seconds a stop waits for the update in hand to be answered
+STOP_GRACE = 10.0  # seconds a stop waits for the answers in hand to go out
+GROUP = 100  # updates handled in one transaction (a polled batch at most)
+IN_FLIGHT = 16  # answers travelling at once, each to a different chat
+LANE_ROOM = 2 * GROUP  # stored updates a lane holds before a poller waits to store more
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+Stored = list[tuple[str, dict[str, Any]]]
 
 
 @dataclass
 class _Item:
-    """A stored update waiting in its lane, and who waits for it to be handled."""
+    """A stored update waiting in its lane, and who waits for it to be answered."""
 
     update_key: str
     raw: dict[str, Any]
     incoming: Incoming | None = None  # parsed in the lane when the row comes from the database
     done: asyncio.Future[None] | None = None
-    stored: bool = True  # False: polled, stored by the transaction that handles it
 
 
 @dataclass
 class _Lane:
-    """One channel's worker and its queue."""
+    """One channel's worker, its queue and its answers on the way."""
 
     channel: Channel
     queue: asyncio.Queue[_Item] = field(default_factory=asyncio.Queue)
+    taken: asyncio.Event = field(default_factory=asyncio.Event)  # the worker took from the queue
+    answers: Answers = field(default_factory=lambda: Answers(IN_FLIGHT))
     task: asyncio.Task[None] | None = None
-    current: asyncio.Future[None] | None = None  # the update being handled
+    current: asyncio.Future[None] | None = None  # the group being handled
 
 
 class Inbox:
-    """Stores every update before it is answered and handles each stored row once."""
+    """Stores every update before it is acknowledged and handles each stored row once."""
 
     def __init__(
         self,
@@ -114,13 +132,12 @@ class Inbox:
                 await task
         for lane in self._lanes.values():
             lane.task = None
-            if lane.current is not None:  # let the answer in hand go out, within a grace
+            if lane.current is not None:  # let the group in hand finish, within a grace
                 with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                     await asyncio.wait_for(lane.current, STOP_GRACE)
+            await lane.answers.drain(STOP_GRACE)
             while not lane.queue.empty():  # stored: handled after the next start
-                waiting = lane.queue.get_nowait().done
-                if waiting is not None and not waiting.done():
-                    waiting.set_result(None)
+                _finished(lane.queue.get_nowait())
         self._pending.clear()
         self._resumer = None
 
@@ -146,18 +163,36 @@ class Inbox:
         if stored:
             self._enqueue(lane, _Item(incoming.update_key, raw, incoming))
 
-    async def receive(
-        self, channel: str, raw: dict[str, Any], incoming: Incoming | None = None
-    ) -> None:
-        """A polled update: stored and handled in its lane, before this returns."""
+    async def receive_batch(
+        self, channel: str, raws: list[dict[str, Any]]
+    ) -> list[asyncio.Future[None]]:
+        """A polled batch: returns once it is stored, with a future per update for its answer."""
         lane = self._lanes[channel]
-        incoming = incoming or self._parse(lane.channel, raw)
-        if incoming is None:
-            return
-        done = asyncio.get_running_loop().create_future()
-        item = _Item(incoming.update_key, raw, incoming, done, stored=False)
-        if self._enqueue(lane, item):
-            await done
+        parsed = [(incoming, raw) for raw in raws if (incoming := self._parse(lane.channel, raw))]
+        if not parsed:
+            return []
+        keys = f"{parsed[0][0].update_key}…{parsed[-1][0].update_key}"
+        new = await self._retrying(  # taken off the platform: retried until it is stored
+            "store", keys, lambda: store_many(self.engine, parsed, now=self.clock())
+        )
+        loop = asyncio.get_running_loop()
+        items = [
+            _Item(incoming.update_key, raw, incoming, loop.create_future())
+            for incoming, raw in parsed
+            if incoming.update_key in new
+        ]
+        for item in items:
+            if not self._enqueue(lane, item):
+                _finished(item)  # stopped: handled after the next start
+        while lane.queue.qsize() >= LANE_ROOM:  # the poller waits: memory stays bounded
+            lane.taken.clear()
+            await lane.taken.wait()
+        return [item.done for item in items if item.done is not None]
+
+    async def receive(self, channel: str, raw: dict[str, Any]) -> None:
+        """A polled update: stored, handled and answered before this returns."""
+        for answered in await self.receive_batch(channel, [raw]):
+            await answered
 
     @staticmethod
     def _parse(channel: Channel, raw: dict[str, Any]) -> Incoming | None:
@@ -196,77 +231,126 @@ class Inbox:
             lane.task = asyncio.create_task(self._work(lane))
 
     async def _work(self, lane: _Lane) -> None:
-        """Handle the rows an earlier run left, oldest first, then the queue, one at a time."""
+        """Handle the rows an earlier run left, oldest first, then the queue, a group at a time."""
         name = lane.channel.name
-        rows = await self._retrying("resume", "-", lambda: unhandled(self.engine, channel=name))
+        rows: Stored = await self._retrying(
+            "resume", "-", lambda: unhandled(self.engine, channel=name)
+        )
         if rows:
             logger.info("%d stored %s updates left unhandled: handling them first", len(rows), name)
-        for key, raw in rows:
-            await self._process_in_lane(lane, _Item(key, raw))
+        left = [_Item(key, raw) for key, raw in rows if (name, key) not in self._pending]
+        self._pending.update((name, item.update_key) for item in left)  # not resumed twice
+        for start in range(0, len(left), GROUP):
+            await self._in_lane(lane, left[start : start + GROUP])
         while True:
-            await self._process_in_lane(lane, await lane.queue.get())
+            items = [await lane.queue.get()]
+            while len(items) < GROUP and not lane.queue.empty():
+                items.append(lane.queue.get_nowait())
+            lane.taken.set()
+            await self._in_lane(lane, items)
 
-    async def _process_in_lane(self, lane: _Lane, item: _Item) -> None:
-        """Process an item; stopping the lane does not cut it short (see `stop`)."""
-        lane.current = asyncio.ensure_future(self._process(lane.channel, item))
+    async def _in_lane(self, lane: _Lane, items: list[_Item]) -> None:
+        """Process a group; stopping the lane does not cut it short (see `stop`)."""
+        # Once every earlier answer is on its way: their round trips overlap with this group's
+        # handling, but their CPU work does not (two threads contending for the GIL cost more,
+        # bench/RESULTS.md).
+        await lane.answers.room(IN_FLIGHT + 1)
+        lane.current = asyncio.ensure_future(self._process(lane, items))
         await asyncio.shield(lane.current)
 
-    async def _process(self, channel: Channel, item: _Item) -> None:
-        """Handle one stored update and send its answer; errors are logged, never raised."""
+    async def _process(self, lane: _Lane, items: list[_Item]) -> None:
+        """Handle a group of stored updates and post their answers; errors are logged."""
+        channel = lane.channel
+        ready = [(item, incoming) for item in items if (incoming := await self._ready(lane, item))]
+        try:
+            outcomes = await self._handle_group([incoming for _, incoming in ready])
+        except BaseException:
+            for item, _ in ready:
+                self._finish(channel, item)
+            raise
+        for (item, incoming), outcome in zip(ready, outcomes, strict=True):
+            if outcome is None:
+                self._finish(channel, item)
+            else:
+                lane.answers.post(
+                    incoming.chat_id, partial(self._answer, lane, item, incoming, outcome)
+                )
+
+    async def _ready(self, lane: _Lane, item: _Item) -> Incoming | None:
+        """The update parsed, with its documents, the chat told; None (set aside) if unreadable."""
+        channel = lane.channel
         try:
             incoming = item.incoming or self._parse(channel, item.raw)
             if incoming is None or incoming.update_key != item.update_key:
                 logger.warning("stored %s update %s unreadable", channel.name, item.update_key)
                 await self._set_aside(channel.name, item.update_key)
-                return
+                self._finish(channel, item)
+                return None
             await channel.show_working(incoming.chat_id)
             documents = await channel.fetch_documents(item.raw)  # outside the transaction
-            if documents:
-                incoming = replace(incoming, documents=documents)
-            outcome = await self._handle(incoming, item)
-            if outcome is not None:
-                await self._answer(channel, incoming, item.raw, outcome)
         except Exception:
-            logger.exception("error while handling %s update %s", channel.name, item.update_key)
+            logger.exception("error while reading %s update %s", channel.name, item.update_key)
             await self._set_aside(channel.name, item.update_key)
-        finally:
-            self._pending.discard((channel.name, item.update_key))
-            if item.done is not None and not item.done.done():
-                item.done.set_result(None)
+            self._finish(channel, item)
+            return None
+        return replace(incoming, documents=documents) if documents else incoming
 
-    async def _handle(self, incoming: Incoming, item: _Item) -> Outcome | None:
-        """Claim the row (or store a polled one) and run the conversation in one transaction."""
+    async def _handle_group(self, incomings: list[Incoming]) -> list[Outcome | None]:
+        """One transaction for the group; if it fails, each update alone (None: not answered)."""
+        if len(incomings) > 1:
+            now, ttl = self.clock(), self.pending_ttl
+            try:
+                return await self._retrying(
+                    "handle",
+                    f"{incomings[0].update_key}…{incomings[-1].update_key}",
+                    lambda: handle_stored_group(self.engine, incomings, now=now, pending_ttl=ttl),
+                )
+            except Exception as exc:  # rolled back: find the one that fails
+                logger.info("a group of %d updates failed (%r): one by one", len(incomings), exc)
+        return [await self._handle_alone(incoming) for incoming in incomings]
+
+    async def _handle_alone(self, incoming: Incoming) -> Outcome | None:
+        """Claim and handle one update in its own transaction; None if handled before or failed."""
 
         def call() -> Outcome | None:
-            now, ttl = self.clock(), self.pending_ttl
-            if item.stored:  # None when another lane or process handled it first
-                return handle_stored(self.engine, incoming, now=now, pending_ttl=ttl)
-            return handle_incoming(
-                self.engine, incoming, now=now, pending_ttl=ttl, payload=item.raw
+            return handle_stored(
+                self.engine, incoming, now=self.clock(), pending_ttl=self.pending_ttl
             )
 
-        return await self._retrying("handle", incoming.update_key, call)
-
-    async def _answer(
-        self, channel: Channel, incoming: Incoming, raw: dict[str, Any], outcome: Outcome
-    ) -> None:
-        """Send the outcome (a failed send is logged: the update was handled) and count it."""
-        now = self.clock()
-        await channel.acknowledge(raw, outcome.popup)
-        sent = 0
         try:
+            return await self._retrying("handle", incoming.update_key, call)
+        except Exception:
+            logger.exception(
+                "error while handling %s update %s", incoming.channel, incoming.update_key
+            )
+            await self._set_aside(incoming.channel, incoming.update_key)
+            return None
+
+    async def _answer(self, lane: _Lane, item: _Item, incoming: Incoming, outcome: Outcome) -> None:
+        """Send the outcome (a failed send is logged: the update was handled) and count it."""
+        channel, now, sent = lane.channel, self.clock(), 0
+        try:
+            await channel.acknowledge(item.raw, outcome.popup)
             for message in outcome.messages:
-                await channel.sender.send(incoming.chat_id, message)
+                await patiently(partial(channel.sender.send, incoming.chat_id, message))
                 sent += 1
         except SendError as exc:
             logger.warning(
                 "%s reply to chat %s not delivered: %s", channel.name, incoming.chat_id, exc
             )
         finally:
-            if sent and channel.counts_usage:
-                await asyncio.to_thread(
-                    count_sent, self.engine, channel=channel.name, now=now, count=sent
-                )
+            try:
+                if sent and channel.counts_usage:
+                    await asyncio.to_thread(
+                        count_sent, self.engine, channel=channel.name, now=now, count=sent
+                    )
+            finally:
+                self._finish(channel, item)
+
+    def _finish(self, channel: Channel, item: _Item) -> None:
+        """The update is done with: no longer pending, its waiter told."""
+        self._pending.discard((channel.name, item.update_key))
+        _finished(item)
 
     async def _set_aside(self, channel: str, update_key: str) -> None:
         """A row that cannot be handled is marked done (the error is logged), not retried."""
@@ -313,3 +397,9 @@ class Inbox:
                 await self.resume(before=self.clock() - RESUME_AFTER)
             except Exception:
                 logger.exception("resuming stored updates failed")
+
+
+def _finished(item: _Item) -> None:
+    """Tell whoever waits for the item that it is done with."""
+    if item.done is not None and not item.done.done():
+        item.done.set_result(None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -44,3 +46,14 @@ class Running:
 
     sender: Sender
     stop: Callable[[], Awaitable[None]]
+
+
+def cancel_on_stop(task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
+    """A stop coroutine that cancels a background task (a poller) and waits for it."""
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import bot.channels.inbox
+import handlers.conversation
 from bot.channels.inbound import store
 from bot.channels.inbox import Inbox
-from chat.messages import OutgoingMessage
+from chat.messages import OutgoingMessage, RetryAfter
 from handlers.conversation import handle_stored
 from handlers.types import Incoming, IncomingDocument, Outcome
 from storage.db import make_engine
@@ -40,8 +40,14 @@ class Recorder:
         self.sent: list[tuple[str, str]] = []
         self.sending = asyncio.Event()  # a send has begun
         self.gate: asyncio.Event | None = None  # when set, sends wait for it
+        self.busy_for: float | None = None  # when set, the next send gets a 429 asking this wait
+        self.refused: list[str] = []
 
     async def send(self, chat_id: str, message: OutgoingMessage) -> str | None:
+        if self.busy_for is not None:
+            wait, self.busy_for = self.busy_for, None
+            self.refused.append(chat_id)
+            raise RetryAfter(wait)
         self.sending.set()
         if self.gate is not None:
             await self.gate.wait()
@@ -221,15 +227,22 @@ def test_two_processes_claiming_one_row_handle_it_once(
         assert row.handled_at == NOW
 
 
+def breaking_on(monkeypatch: pytest.MonkeyPatch, bad: str) -> None:
+    """Make the conversation raise, like a bug in a handler, on the update with key `bad`."""
+    real = handlers.conversation.handle
+
+    def fragile(session: Session, incoming: Incoming, **kw: Any) -> Outcome:
+        if incoming.update_key == bad:
+            raise RuntimeError("a bug in a handler")
+        return real(session, incoming, **kw)
+
+    monkeypatch.setattr(handlers.conversation, "handle", fragile)
+
+
 async def test_an_update_that_breaks_the_conversation_is_set_aside_and_the_lane_goes_on(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def fragile(eng: Engine, incoming: Incoming, *, now: datetime, **kw: Any) -> Outcome | None:
-        if incoming.update_key == "bad":
-            raise RuntimeError("a bug in a handler")
-        return handle_stored(eng, incoming, now=now, **kw)
-
-    monkeypatch.setattr(bot.channels.inbox, "handle_stored", fragile)
+    breaking_on(monkeypatch, "bad")
     channel = PlainChannel()
     inbox = Inbox(engine, clock=lambda: NOW)
     inbox.add(channel)
@@ -245,6 +258,54 @@ async def test_an_update_that_breaks_the_conversation_is_set_aside_and_the_lane_
     assert any("bad" in r.getMessage() and (r.exc_info or r.exc_text) for r in caplog.records)
 
 
+async def test_a_polled_batch_with_a_broken_update_answers_all_the_others_in_order(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat, code = principal(engine, tmp_path)
+    breaking_on(monkeypatch, "u-2")
+    channel = PlainChannel()
+    inbox = Inbox(engine, clock=lambda: NOW)
+    inbox.add(channel)
+    texts = [f"{code} 2 đạt 50%", "/help", f"{code} 2 đạt 80%", "/help", f"{code} 1 xong"]
+    batch = [raw(f"u-{n}", chat if n != 4 else "100002", t) for n, t in enumerate(texts, 1)]
+    try:
+        answered = await inbox.receive_batch("telegram", batch)  # one transaction: stored
+        assert inbound(engine) == [(f"u-{n}", False) for n in range(1, 6)]
+        await asyncio.gather(*answered)
+    finally:
+        await inbox.stop()
+    assert inbound(engine) == [(f"u-{n}", True) for n in range(1, 6)]  # u-2 set aside
+    assert reports(engine) == [("in_progress", 50), ("in_progress", 80), ("done", 100)]
+    to_chat = [text for to, text in channel.sender.sent if to == chat]
+    assert [("50%" in t, "80%" in t, "Đã hoàn thành" in t) for t in to_chat] == [
+        (True, False, False),
+        (False, True, False),
+        (False, False, True),
+    ]
+    assert [to for to, _ in channel.sender.sent].count("100002") == 1  # the other chat's /help
+
+
+async def test_a_batch_polled_again_after_a_crash_is_not_handled_twice(
+    engine: Engine, tmp_path: Path
+) -> None:
+    chat, code = principal(engine, tmp_path)
+    batch = [raw("u-1", chat, f"{code} 2 đạt 50%"), raw("u-2", chat, f"{code} 1 xong")]
+    first = PlainChannel()
+    inbox = Inbox(engine, clock=lambda: NOW)
+    inbox.add(first)
+    await asyncio.gather(*await inbox.receive_batch("telegram", batch))
+    await inbox.stop()
+    again = PlainChannel()  # the offset was not confirmed: the platform sends the batch again
+    restarted = Inbox(engine, clock=lambda: NOW)
+    restarted.add(again)
+    try:
+        assert await restarted.receive_batch("telegram", batch) == []
+    finally:
+        await restarted.stop()
+    assert len(first.replies()) == 2 and again.replies() == []
+    assert reports(engine) == [("in_progress", 50), ("done", 100)]
+
+
 async def test_stopping_lets_the_answer_in_hand_go_out(engine: Engine) -> None:
     channel = PlainChannel()
     channel.sender.gate = asyncio.Event()
@@ -258,3 +319,23 @@ async def test_stopping_lets_the_answer_in_hand_go_out(engine: Engine) -> None:
     await stopping
     assert len(channel.replies()) == 1
     assert inbound(engine) == [("u-1", True)]
+
+
+async def test_a_reply_the_platform_asks_to_wait_for_is_sent_after_the_wait(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Many answers travel at once; a 429 on one is a request to wait, not a lost reply."""
+    chat, code = principal(engine, tmp_path)
+    channel = PlainChannel()
+    channel.sender.busy_for = 0.05
+    inbox = Inbox(engine, clock=lambda: NOW)
+    inbox.add(channel)
+    try:
+        answered = await inbox.receive_batch("telegram", [raw("u-1", chat, f"{code} 1 xong")])
+        await asyncio.gather(*answered)
+    finally:
+        await inbox.stop()
+    assert channel.sender.refused == [chat]
+    assert [to for to, _ in channel.sender.sent] == [chat]  # delivered once, after the wait
+    assert "Đã hoàn thành" in channel.sender.sent[0][1]
+    assert reports(engine) == [("done", 100)]

@@ -103,7 +103,7 @@ async def test_the_conversation_receives_the_document_with_the_update(
         seen.append(incoming)
         return Outcome()
 
-    monkeypatch.setattr(bot.channels.inbox, "handle_incoming", conversation)
+    monkeypatch.setattr(bot.channels.inbox, "handle_stored", conversation)
     inbox = Inbox(engine)
     inbox.add(TelegramChannel(telegram_bot))
     try:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from bot.channels import answers
 from bot.channels.zalo import ZaloApi, ZaloConversation, ZaloPoller, ZaloSender
 from handlers.invites import create_invite
 from scheduler.dispatcher import Dispatcher
@@ -125,15 +126,28 @@ async def test_reminder_then_coded_and_uncoded_replies_and_a_photo(
     assert sent_this_month(engine) == 4  # the reminder (dispatcher) and three replies
 
 
+async def test_a_reply_that_meets_one_server_error_is_sent_again(
+    engine: Engine, fake: FakeZaloApi, poller: ZaloPoller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(answers, "TRANSIENT_PAUSE", 0.0)
+    fake.faults = [ZaloFault("500", chat_id="84933333333")]
+    fake.user_says("84933333333", "alo")
+    assert await poller.poll_once() == 1.0
+    assert len(fake.texts_for("84933333333")) == 1  # the second try went through
+    assert sent_this_month(engine) == 1
+
+
 async def test_a_failed_reply_is_logged_not_raised_nor_counted(
     engine: Engine,
     tmp_path: Path,
     fake: FakeZaloApi,
     poller: ZaloPoller,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.channels.zalo")
-    fake.faults = [ZaloFault("500", chat_id="84933333333")]
+    caplog.set_level(logging.WARNING, logger="bot.channels")
+    monkeypatch.setattr(answers, "TRANSIENT_PAUSE", 0.0)
+    fake.faults = [ZaloFault("500", chat_id="84933333333", times=answers.ATTEMPTS)]
     fake.user_says("84933333333", "alo")
     assert await poller.poll_once() == 1.0
     assert fake.texts_for("84933333333") == []

@@ -48,6 +48,8 @@ class FakeBotApi(LoopbackServer):
     blocked: set[str] = field(default_factory=set)
     files: dict[str, bytes] = field(default_factory=dict)  # file id -> what a user attached
     downloads: list[str] = field(default_factory=list)  # file ids asked for, in order
+    updates: list[dict[str, Any]] = field(default_factory=list)  # what getUpdates hands out
+    offsets: list[int | None] = field(default_factory=list)  # the offset of each getUpdates
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -81,6 +83,8 @@ class FakeBotApi(LoopbackServer):
             return self._get_file(request, str(params.get("file_id", "")))
         if method == "getMe":
             return _reply(request, 200, {"ok": True, "result": BOT})
+        if method == "getUpdates":
+            return self._get_updates(request, params)
         if method in ("deleteWebhook", "setWebhook", "setMyCommands", "answerCallbackQuery"):
             return _reply(request, 200, {"ok": True, "result": True})
         if method not in ("sendMessage", "sendDocument", "sendPhoto"):
@@ -144,6 +148,16 @@ class FakeBotApi(LoopbackServer):
             "text": record["text"],
         }
         return _reply(request, 200, {"ok": True, "result": result})
+
+    def _get_updates(self, request: BaseHTTPRequestHandler, params: dict[str, Any]) -> None:
+        """The updates from the offset on (those before it are confirmed: dropped), at once."""
+        offset = params.get("offset")
+        with self._lock:
+            self.offsets.append(None if offset is None else int(offset))
+            if offset is not None:
+                self.updates = [u for u in self.updates if u["update_id"] >= int(offset)]
+            batch = self.updates[: int(params.get("limit", 100))]
+        return _reply(request, 200, {"ok": True, "result": batch})
 
     def _get_file(self, request: BaseHTTPRequestHandler, file_id: str) -> None:
         """getFile: where a user's attachment is downloaded from; 400 for an unknown id."""

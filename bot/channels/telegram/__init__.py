@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -11,13 +12,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from telegram import Bot, Update
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes
 
 from bot.channels.inbox import Inbox
-from bot.channels.seam import Running
+from bot.channels.seam import Running, cancel_on_stop
+from bot.channels.telegram.poller import TelegramPoller
 from bot.channels.telegram.sender import CHANNEL, TelegramSender, build_bot, file_url
 from bot.channels.telegram.transport import AiohttpRequest
-from bot.channels.telegram.updates import fetch_document, readable_document, to_incoming
+from bot.channels.telegram.updates import fetch_document, incoming_of, readable_document
 from bot.channels.webhook import SecretWebhook, serve
 from bot.settings import Settings
 from handlers.types import Incoming, IncomingDocument
@@ -49,11 +51,12 @@ class TelegramChannel:
 
     def parse(self, raw: dict[str, Any]) -> Incoming | None:
         """The Incoming of an update as Telegram sent it."""
-        update = Update.de_json(raw, self.bot)
-        return to_incoming(update) if update is not None else None
+        return incoming_of(raw, self.bot)
 
     async def fetch_documents(self, raw: dict[str, Any]) -> tuple[IncomingDocument, ...]:
         """The plan document the message carries, downloaded (empty: too large or failed)."""
+        if not _carries_document(raw):  # most updates: no need to build the update's objects
+            return ()
         update = Update.de_json(raw, self.bot)
         document = readable_document(update) if update is not None else None
         return (await fetch_document(self.bot, document),) if document is not None else ()
@@ -72,6 +75,15 @@ class TelegramChannel:
             logger.info("callback answer failed for update %s", raw.get("update_id"))
 
 
+def _carries_document(raw: dict[str, Any]) -> bool:
+    """Whether a raw update's message has a document (a tapped button's message is not read)."""
+    return any(
+        isinstance(value, dict) and "document" in value
+        for kind, value in raw.items()
+        if kind != "callback_query"
+    )
+
+
 def build_application(
     settings: Settings,
     engine: Engine,
@@ -79,7 +91,7 @@ def build_application(
     clock: Callable[[], datetime] | None = None,
     inbox: Inbox | None = None,
 ) -> Application:
-    """The python-telegram-bot application; polled updates go through the inbox."""
+    """The python-telegram-bot application, its updates received through the inbox."""
     assert settings.telegram_bot_token is not None
     inbox = inbox or Inbox(engine, clock=clock, pending_ttl=settings.pending_ttl)
     application = (
@@ -88,23 +100,15 @@ def build_application(
         .base_url(settings.telegram_api_url)
         .base_file_url(file_url(settings))
         .request(AiohttpRequest(read_timeout=settings.telegram_timeout))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
-        .concurrent_updates(False)
+        .updater(None)  # bot/channels/telegram/poller.py polls into the inbox
         .build()
     )
     inbox.add(TelegramChannel(application.bot))
-
-    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Store the polled update, then wait until the inbox has handled and answered it."""
-        incoming = to_incoming(update)
-        if incoming is not None:
-            await inbox.receive(CHANNEL, update.to_dict(), incoming)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log every handler error with its traceback; the user never sees a stack."""
         logger.error("error while handling an update", exc_info=context.error)
 
-    application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
     return application
 
@@ -141,10 +145,9 @@ async def start(settings: Settings, inbox: Inbox) -> Running:
     if settings.telegram_webhook_url:
         stop_receiving = await start_webhook(settings, application, inbox)
     else:
-        assert application.updater is not None
         await application.bot.delete_webhook()
-        await application.updater.start_polling(poll_interval=settings.telegram_poll_interval)
-        stop_receiving = application.updater.stop
+        poller = TelegramPoller(application.bot, inbox, interval=settings.telegram_poll_interval)
+        stop_receiving = cancel_on_stop(asyncio.create_task(poller.run()))
 
     async def stop() -> None:
         """Stop receiving, then the application."""

@@ -50,7 +50,7 @@ def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     )
 
 
-def _seconds(value: int | float | timedelta) -> float:
+def retry_seconds(value: int | float | timedelta) -> float:
     """retry_after as seconds, whatever type the library gives."""
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
@@ -70,7 +70,7 @@ class TelegramSender:
         try:
             return await self._send(chat_id, message)
         except RetryAfter as exc:
-            raise neutral.RetryAfter(_seconds(exc.retry_after)) from exc
+            raise neutral.RetryAfter(retry_seconds(exc.retry_after)) from exc
         except Forbidden as exc:
             raise neutral.Unreachable(str(exc)) from exc
         except BadRequest as exc:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +12,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from bot.channels.inbox import Inbox
-from bot.channels.seam import Running
+from bot.channels.seam import Running, cancel_on_stop
 from bot.channels.zalo.api import ZaloApi, ZaloAuthError, updates_in
 from bot.channels.zalo.poller import ZaloPoller
 from bot.channels.zalo.sender import CHANNEL, MAX_TEXT, ZaloSender
@@ -122,7 +121,7 @@ async def start(settings: Settings, inbox: Inbox) -> Running:
                 interval=settings.zalo_poll_interval,
                 long_poll=settings.zalo_poll_timeout,
             )
-            stop_receiving = _cancel_on_stop(asyncio.create_task(poller.run()))
+            stop_receiving = cancel_on_stop(asyncio.create_task(poller.run()))
     except BaseException:
         await api.aclose()
         raise
@@ -133,14 +132,3 @@ async def start(settings: Settings, inbox: Inbox) -> Running:
         await api.aclose()
 
     return Running(sender=sender, stop=stop)
-
-
-def _cancel_on_stop(task: asyncio.Task[None]) -> Callable[[], Awaitable[None]]:
-    """A stop coroutine that cancels a background task and waits for it."""
-
-    async def stop() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    return stop
