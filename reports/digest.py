@@ -23,7 +23,7 @@ from plans.status import Category, categorize, day_end, is_due_soon
 from reports.figures import DIFFICULTY_WINDOW_DAYS, figures_cutoff
 from reports.indicator_tables import plan_headlines
 from reports.model import Difficulty, PlanHeader, Tally, TaskRef, UnitRef
-from reports.reads import plan_header, shown_plan
+from reports.reads import plan_header, shown_plan, unit_refs
 from storage.enums import AssignmentRole, ReportStatus
 from storage.models import Assignment, Occurrence, Report, Task, Unit
 
@@ -403,15 +403,4 @@ def _coordinator_units(session: Session, code: str) -> dict[str, UnitRef]:
 
 def _units_where(session: Session, condition: Any) -> list[UnitRef]:
     """The units matching a condition, as the report names them."""
-    rows = session.execute(
-        select(
-            col(Unit.id),
-            col(Unit.code),
-            col(Unit.name),
-            col(Unit.parent_code),
-            col(Unit.abbreviation),
-            col(Unit.signer),
-            col(Unit.party),
-        ).where(condition)
-    )
-    return [UnitRef(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6])) for r in rows]
+    return list(unit_refs(session, condition).values())

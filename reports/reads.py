@@ -58,20 +58,19 @@ def shown_plans(session: Session) -> list[Plan]:
     return list(session.exec(select(Plan).where(Plan.visible).order_by(Plan.code)))
 
 
-def unit_refs(session: Session) -> dict[int, UnitRef]:
-    """Every unit, by id (a few thousand at most: one cheap query)."""
-    rows: Sequence[Any] = session.execute(
-        sa_select(
-            col(Unit.id),
-            col(Unit.code),
-            col(Unit.name),
-            col(Unit.parent_code),
-            col(Unit.abbreviation),
-            col(Unit.signer),
-            col(Unit.party),
-            case((col(Unit.merged_into).is_(None), col(Unit.retired_on))),
-        )
-    ).all()
+def unit_refs(session: Session, where: Any = None) -> dict[int, UnitRef]:
+    """The units matching `where` (every unit: a few thousand at most, one cheap query), by id."""
+    query = sa_select(
+        col(Unit.id),
+        col(Unit.code),
+        col(Unit.name),
+        col(Unit.parent_code),
+        col(Unit.abbreviation),
+        col(Unit.signer),
+        col(Unit.party),
+        case((col(Unit.merged_into).is_(None), col(Unit.retired_on))),
+    )
+    rows: Sequence[Any] = session.execute(query if where is None else query.where(where)).all()
     return {r[0]: UnitRef(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7]) for r in rows}
 
 
