@@ -112,15 +112,14 @@ def _weekly_step(
 
 
 def _weekly_around(
-    due: date, moment: datetime, policy: ReminderPolicy, calendar: Calendar
+    last: date, moment: datetime, policy: ReminderPolicy, calendar: Calendar
 ) -> tuple[Step | None, Step]:
     """The last weekly overdue step at or before `moment`, and the first one after it.
 
-    Once the frequent overdue steps are spent, an open occurrence is reminded on the first
-    working day of every week, for as long as it stays open: overdue work is never dropped.
+    Once the frequent overdue steps are spent (the last fell on `last`), an open occurrence is
+    reminded on the first working day of every week, for as long as it stays open: overdue work
+    is never dropped.
     """
-    frequent = [s for s in dated_steps(due, policy, calendar) if s.overdue_index]
-    last = local(frequent[-1].send_at).date() if frequent else due
     first = _week_of(last) + timedelta(days=7)
     today = _week_of(local(moment).date())
     latest: Step | None = None
@@ -230,12 +229,15 @@ def due_and_next_step(
             next_step_after(due=None, ongoing=ongoing, after=now, policy=policy, calendar=calendar),
         )
     latest: Step | None = None
+    last_overdue = due
     for step in dated_steps(due, policy, calendar):
         if step.send_at > now:
             return latest, step
         if step.send_at > window_start or step.overdue_index:
             latest = step
-    weekly, nxt = _weekly_around(due, now, policy, calendar)
+        if step.overdue_index:
+            last_overdue = local(step.send_at).date()
+    weekly, nxt = _weekly_around(last_overdue, now, policy, calendar)
     return weekly or latest, nxt
 
 
