@@ -203,6 +203,18 @@ class Emulator:
         """A bot token no other test uses, to keep one test's bot off another's updates."""
         return f"{next(self._tokens)}:TEST-TOKEN"
 
+    def dondoc_env(self, token: str, database_url: str) -> dict[str, str]:
+        """The environment of a `dondoc` run against this emulator; the test plays the clock
+        with `dondoc tick --now`, so the bot only serves the chats."""
+        return {
+            "DONDOC_DATABASE_URL": database_url,
+            "TELEGRAM_BOT_TOKEN": token,
+            "TELEGRAM_API_URL": self.api_url,
+            "TELEGRAM_POLL_INTERVAL": "0.2",
+            "TELEGRAM_BOT_USERNAME": "dondoc_test_bot",
+            "DONDOC_SCHEDULER": "false",
+        }
+
     def user(
         self,
         first_name: str = "Người dùng",

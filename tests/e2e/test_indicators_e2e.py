@@ -34,13 +34,7 @@ def test_a_contact_taps_a_status_answers_the_figures_and_the_report_totals_them(
         register=False,
     )
     token = telegram_emulator.new_token()
-    env = {
-        "DONDOC_DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_URL": telegram_emulator.api_url,
-        "TELEGRAM_POLL_INTERVAL": "0.2",
-        "DONDOC_SCHEDULER": "false",  # the test plays the clock with `dondoc tick --now`
-    }
+    env = telegram_emulator.dondoc_env(token, database_url)
     invite = dondoc(env, "invite", "THCS_0001", "--role", "contact").stdout
     match = re.search(r"start=([A-Za-z0-9_-]+)", invite)
     assert match, invite

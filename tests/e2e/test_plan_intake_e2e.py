@@ -26,14 +26,7 @@ def test_a_coordinator_drafts_corrects_and_imports_a_plan_by_chat(
     telegram_emulator: Emulator, engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     token = telegram_emulator.new_token()
-    env = {
-        "DONDOC_DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_URL": telegram_emulator.api_url,
-        "TELEGRAM_POLL_INTERVAL": "0.2",
-        "TELEGRAM_BOT_USERNAME": "dondoc_test_bot",
-        "DONDOC_SCHEDULER": "false",
-    }
+    env = telegram_emulator.dondoc_env(token, database_url)
     dondoc(env, "units", "import", str(ROOT / "plans" / "examples" / "units.yaml"))
     coordinator_code = invite(env, "HUYEN_UY", "coordinator")
     principal_code = invite(env, "THCS_CAM_VU", "contact")

@@ -44,15 +44,7 @@ def test_register_remind_reply_and_status(
         register=False,
     )
     token = telegram_emulator.new_token()
-    env = {
-        "DONDOC_DATABASE_URL": database_url,
-        "TELEGRAM_BOT_TOKEN": token,
-        "TELEGRAM_API_URL": telegram_emulator.api_url,
-        "TELEGRAM_POLL_INTERVAL": "0.2",
-        "TELEGRAM_BOT_USERNAME": "dondoc_test_bot",
-        # The test plays the clock with `dondoc tick --now`; the bot only serves the chats.
-        "DONDOC_SCHEDULER": "false",
-    }
+    env = telegram_emulator.dondoc_env(token, database_url)
     contact_code = invite(env, "THCS_0001", "contact")
     head_code = invite(env, "PGDDT", "head")
     principal = telegram_emulator.user("Hiệu trưởng", token=token)
