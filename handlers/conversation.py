@@ -16,6 +16,7 @@ from chat.buttons import ClaimAnswer, DraftAnswer, DrillDown, SkipNote, SkipValu
 from chat.texts import message
 from handlers import confirmations, indicator_answers, plan_intake, replies, status_view
 from handlers.commands import COMMANDS, command_of, run_command
+from handlers.group_reads import GroupReads
 from handlers.registration import redeem_invite
 from handlers.reply_parser import parse_coded_reply
 from handlers.state import PENDING_TTL, clear_state, get_state
@@ -115,12 +116,14 @@ def handle_stored_group(
     """
     with engine.connect() as connection, connection.begin():
         claimed = _claim(connection, incomings, now)
-        handled = [
-            _handled(connection, incoming, now, pending_ttl)
-            if (incoming.channel, incoming.update_key) in claimed
-            else None
-            for incoming in incomings
-        ]
+        mine = [i for i in incomings if (i.channel, i.update_key) in claimed]
+        with GroupReads(connection).watching(mine) as reads:
+            handled = [
+                _handled(connection, incoming, now, pending_ttl, reads)
+                if (incoming.channel, incoming.update_key) in claimed
+                else None
+                for incoming in incomings
+            ]
     return [None if outcome is None else _followed(engine, outcome, now) for outcome in handled]
 
 
@@ -142,12 +145,16 @@ def _claim(
 
 
 def _handled(
-    connection: Connection, incoming: Incoming, now: datetime, pending_ttl: timedelta
+    connection: Connection,
+    incoming: Incoming,
+    now: datetime,
+    pending_ttl: timedelta,
+    reads: GroupReads,
 ) -> Outcome:
     """Handle one claimed update inside the caller's transaction (no commit)."""
     # The session joins the connection's transaction: its flush writes, it never commits.
     with Session(bind=connection, expire_on_commit=False) as session:
-        outcome = handle(session, incoming, now=now, pending_ttl=pending_ttl)
+        outcome = handle(session, incoming, now=now, pending_ttl=pending_ttl, reads=reads)
         session.flush()
     return outcome
 
@@ -161,7 +168,12 @@ def _followed(engine: Engine, outcome: Outcome, now: datetime) -> Outcome:
 
 
 def handle(
-    session: Session, incoming: Incoming, *, now: datetime, pending_ttl: timedelta = PENDING_TTL
+    session: Session,
+    incoming: Incoming,
+    *,
+    now: datetime,
+    pending_ttl: timedelta = PENDING_TTL,
+    reads: GroupReads | None = None,  # what its group read ahead (handlers/group_reads.py)
 ) -> Outcome:
     """Answer one user action; a step pending longer than `pending_ttl` is forgotten."""
     ch = incoming.channel
@@ -169,7 +181,11 @@ def handle(
     start = START_RE.match(text) or DK_RE.match(text)
     if start and start.group(1):
         return Outcome(messages=(redeem_invite(session, incoming, start.group(1), now=now),))
-    contacts = list(session.scalars(CHAT_CONTACTS, {"channel": ch, "chat_id": incoming.chat_id}))
+    contacts = reads.contacts(incoming) if reads is not None else None
+    if contacts is None:
+        contacts = list(
+            session.scalars(CHAT_CONTACTS, {"channel": ch, "chat_id": incoming.chat_id})
+        )
     if not contacts:
         popup = "Bạn chưa đăng ký." if incoming.button_data else None
         return Outcome(messages=(message(incoming.capabilities, "howto"),), popup=popup)
@@ -188,7 +204,7 @@ def handle(
         return run_command(session, incoming, contacts, command, args, now, pending_ttl)
     coded = parse_coded_reply(text) if replies.is_contact(contacts) else None
     if coded:  # «A7K 2 …» names its task: it wins over any step left pending
-        return replies.coded_reply(session, incoming, contacts, coded, now)
+        return replies.coded_reply(session, incoming, contacts, coded, now, reads)
     state = get_state(session, ch, incoming.chat_id, now=now, ttl=pending_ttl)
     replied = replies.replied_items(session, incoming, contacts)
     if replied and not replies.notes_one_of(state, replied):  # a reply answers the replied reminder

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +25,7 @@ from handlers.reply_parser import (
 from handlers.reporting import (
     OpenItem,
     Recorded,
+    ReportWrites,
     add_evidence,
     add_note,
     item_by_code,
@@ -36,6 +37,9 @@ from handlers.types import Incoming, Outcome
 from plans.status import STATUS_LABELS
 from storage.enums import MessageKind, ReportStatus, Role
 from storage.models import Contact, MessageRef, Outbox, Report
+
+if TYPE_CHECKING:  # handlers.group_reads reads like the conversation, which imports this module
+    from handlers.group_reads import GroupReads
 
 SKIP_WORDS = {"bo qua", "skip", "khong", "-"}
 
@@ -75,10 +79,11 @@ def coded_reply(
     contacts: list[Contact],
     coded: tuple[str, ParsedReply],
     now: datetime,
+    reads: GroupReads | None = None,
 ) -> Outcome:
     """A reply naming its task by code; a code that is not this chat's changes nothing."""
     code, parsed = coded
-    item = _item_for_code(session, contacts, code)
+    item = _item_for_code(session, contacts, code, reads)
     if item is None:
         return say(incoming.capabilities, "unknown_code", code=code)
     assert item.task.id is not None
@@ -89,7 +94,8 @@ def coded_reply(
     if given is not None:
         _, parsed = parse_coded_reply(rest) or coded
     clear_state(session, incoming.channel, incoming.chat_id)
-    return _apply(session, incoming, contacts, item, parsed, now, given)
+    later = reads.writes if reads is not None else None
+    return _apply(session, incoming, contacts, item, parsed, now, given, later)
 
 
 def status_button(
@@ -240,6 +246,7 @@ def _apply(
     parsed: ParsedReply,
     now: datetime,
     given: Given | None = None,
+    later: ReportWrites | None = None,  # held to be written with its group's
 ) -> Outcome:
     """Record a parsed reply on an item, with its indicator values; ask for those missing."""
     assert parsed.status is not None
@@ -254,6 +261,7 @@ def _apply(
             note=parsed.note,
             now=now,
             owner_unit_id=item.unit.id,
+            later=later,
         )
     except ReportRefused as exc:
         return say(shows, "refused", reason=str(exc))
@@ -305,11 +313,16 @@ def _owner(contacts: list[Contact], item: OpenItem) -> Contact:
     return next(c for c in contacts if c.id == item.ref.contact_id)
 
 
-def _item_for_code(session: Session, contacts: list[Contact], code: str) -> OpenItem | None:
+def _item_for_code(
+    session: Session, contacts: list[Contact], code: str, reads: GroupReads | None = None
+) -> OpenItem | None:
     """Resolve a short code against every contact row of this chat."""
     for contact in contacts:
         if contact.role == Role.CONTACT:
-            item = item_by_code(session, contact, code)
+            if reads is not None and reads.knows(contact, code):
+                item = reads.item(session, contact, code)
+            else:
+                item = item_by_code(session, contact, code)
             if item is not None:
                 return item
     return None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, update
+from sqlalchemy import bindparam, case, exists, insert, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -45,6 +46,11 @@ SUMMARY = (
     )
 )
 SUMMARY_DONE = SUMMARY.values(next_reminder_at=None)
+# Either summary, for writes held back and run together (`ReportWrites`): one statement keeps
+# their order when one occurrence is reported twice.
+SUMMARY_EITHER = SUMMARY.values(
+    next_reminder_at=case((bindparam("s_done"), None), else_=OCCURRENCE.c.next_reminder_at)
+)
 # PostgreSQL runs a data-modifying WITH even when nothing refers to it: the report and the
 # occurrence's summary in one statement, one round trip (SQLite, without such a WITH, runs two).
 REPORT_WITH_SUMMARY = {
@@ -114,6 +120,40 @@ def _item_by_code() -> Any:
     )
 
 
+@cache
+def _items_by_codes() -> Any:
+    """The statement behind `items_by_codes`, built once (every group of replies runs it)."""
+    indicators = exists().where(
+        col(TaskIndicator.task_id) == col(Task.id), col(TaskIndicator.active)
+    )
+    return (
+        _ref_items()
+        .add_columns(indicators.label("has_indicators"))
+        .where(
+            col(MessageRef.contact_id).in_(bindparam("contacts", expanding=True)),
+            col(MessageRef.code).in_(bindparam("codes", expanding=True)),
+        )
+    )
+
+
+def items_by_codes(
+    session: Session, wanted: set[tuple[int, str]]
+) -> dict[tuple[int, str], OpenItem]:
+    """The occurrences behind (contact id, code) pairs, open or not, read in one statement."""
+    if not wanted:
+        return {}
+    values = {
+        "contacts": sorted({contact for contact, _ in wanted}),
+        "codes": sorted({code.upper() for _, code in wanted}),
+    }
+    found: dict[tuple[int, str], OpenItem] = {}
+    for ref, occurrence, task, unit, has_indicators in session.execute(_items_by_codes(), values):
+        key = (ref.contact_id, ref.code)
+        if key in wanted:
+            found[key] = OpenItem(ref, occurrence, task, unit, bool(has_indicators))
+    return found
+
+
 def item_by_code(session: Session, contact: Contact, code: str) -> OpenItem | None:
     """The contact's occurrence behind a short code, open or not."""
     values = {
@@ -131,11 +171,33 @@ def item_by_code(session: Session, contact: Contact, code: str) -> OpenItem | No
     return OpenItem(ref, occurrence, task, unit, bool(has_indicators))
 
 
+@dataclass
+class ReportWrites:
+    """Reports and their summaries held back, then written together in two statements."""
+
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+    def write(self, connection: Connection) -> None:
+        """Write what is held, in the order it was recorded."""
+        if not self.reports:
+            return
+        reports, summaries = self.reports, self.summaries
+        self.reports, self.summaries = [], []
+        if len(reports) == 1 and connection.dialect.name == "postgresql":  # one round trip
+            (summary,) = summaries
+            statement = REPORT_WITH_SUMMARY[summary.pop("s_done")]
+            connection.execute(statement, {**reports[0], **summary})
+            return
+        connection.execute(INSERT_REPORT, reports)
+        connection.execute(SUMMARY_EITHER, summaries)
+
+
 @dataclass(frozen=True)
 class Recorded:
     """A report as it was stored."""
 
-    id: int
+    id: int | None  # None: held back in `ReportWrites`, written with its group
     occurrence_id: int
     contact_id: int
     status: ReportStatus
@@ -155,10 +217,12 @@ def record_report(
     note: str,
     now: datetime,
     owner_unit_id: int | None = None,
+    later: ReportWrites | None = None,
 ) -> Recorded:
     """Store a report (a correction is a new report) and update the occurrence's summary.
 
-    `owner_unit_id` is the occurrence's unit when the caller loaded it already.
+    `owner_unit_id` is the occurrence's unit when the caller loaded it already. With `later`,
+    the writes are held there (the caller writes them before anything else reads the database).
     """
     if status not in REPLY_STATUSES:
         raise ValueError(f"unknown status {status!r}")
@@ -195,8 +259,11 @@ def record_report(
     # Core statements: replies are the hot path, and building an ORM object costs more here
     # than the statement itself. The caller gets the stored values back; the loaded occurrence
     # is kept in step without a flush.
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
+    if later is not None:
+        later.reports.append(values)
+        later.summaries.append({**written, "s_done": done})
+        key = None
+    elif (connection := session.connection()).dialect.name == "postgresql":
         key = connection.execute(REPORT_WITH_SUMMARY[done], {**values, **written}).scalar_one()
     else:
         inserted = connection.execute(INSERT_REPORT, values).inserted_primary_key

@@ -7,6 +7,8 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter  # public RequestData takes these
 
 from bot.channels.telegram.transport import AiohttpRequest
 from bot.settings import Settings
@@ -88,16 +90,27 @@ class TelegramSender:
         sent = None
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            sent = await self.bot.send_message(
-                chat_id=chat_id,
-                text=piece,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(message) if last else None,
-            )
+            sent = await self._send_text(chat_id, piece, keyboard(message) if last else None)
         for attachment in message.attachments:
             data = InputFile(attachment.content, filename=attachment.filename)
             if attachment.kind == "photo":
                 await self.bot.send_photo(chat_id=chat_id, photo=data)
             else:
                 await self.bot.send_document(chat_id=chat_id, document=data)
-        return str(sent.message_id) if sent is not None else None
+        return sent
+
+    async def _send_text(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> str:
+        """One sendMessage through the bot's request backend; the sent message's id.
+
+        Telegram's answer is read for the id alone: building python-telegram-bot's `Message`
+        from it cost more CPU than the rest of the reply's send (bench/RESULTS.md). Errors are
+        the library's, as `Bot.send_message` raises them.
+        """
+        values: dict[str, object] = {"chat_id": chat_id, "text": text, "parse_mode": ParseMode.HTML}
+        if markup is not None:
+            values["reply_markup"] = markup
+        data = RequestData([RequestParameter.from_input(k, v) for k, v in values.items()])
+        result = await self.bot.request.post(f"{self.bot.base_url}/sendMessage", request_data=data)
+        if not isinstance(result, dict) or "message_id" not in result:
+            raise TelegramError(f"unexpected sendMessage result: {str(result)[:200]}")
+        return str(result["message_id"])
