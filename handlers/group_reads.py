@@ -64,7 +64,7 @@ class GroupReads:
     @contextmanager
     def watching(self, incomings: list[Incoming]) -> Iterator[GroupReads]:
         """Read ahead for `incomings`; until the end, any other statement writes what is held."""
-        self._read_ahead([i for i in incomings if _reads_as_coded(i)])
+        self._read_ahead([(i, code) for i in incomings if (code := _code_of(i)) is not None])
         event.listen(self.connection, "before_execute", self._before_execute)
         try:
             yield self
@@ -89,19 +89,18 @@ class GroupReads:
             known_without_step(session, *chat)
         return self._items.get((_id(contact), code.upper()))
 
-    def _read_ahead(self, incomings: list[Incoming]) -> None:
+    def _read_ahead(self, coded: list[tuple[Incoming, str]]) -> None:
         """The contacts of the chats and the occurrences behind the codes, in two statements."""
-        if not incomings:
+        if not coded:
             return
         self._quiet = True
         try:
             with Session(bind=self.connection) as session:  # closed: its objects are detached
-                self._read_contacts(session, incomings)
+                self._read_contacts(session, [incoming for incoming, _ in coded])
                 wanted = {
-                    (_id(contact), coded[0])
-                    for incoming in incomings
-                    if (coded := parse_coded_reply(incoming.text.strip()))
-                    for contact in self._contacts.get((incoming.channel, incoming.chat_id), [])
+                    (_id(contact), code)
+                    for incoming, code in coded
+                    for contact in self._contacts[(incoming.channel, incoming.chat_id)]
                     if contact.role == Role.CONTACT
                 }
                 self._looked_up = wanted
@@ -139,17 +138,19 @@ class GroupReads:
             self._quiet = False
 
 
-def _reads_as_coded(incoming: Incoming) -> bool:
-    """Whether the update is plain text that `handle` would read as a coded reply."""
+def _code_of(incoming: Incoming) -> str | None:
+    """The task code of plain text that `handle` would read as a coded reply; else None."""
     text = incoming.text.strip()
-    return (
-        incoming.button_data is None
-        and not incoming.attachments
-        and not incoming.documents
-        and len(text) <= MAX_INCOMING_TEXT
-        and command_of(text)[0] is None
-        and parse_coded_reply(text) is not None
-    )
+    if (
+        incoming.button_data is not None
+        or incoming.attachments
+        or incoming.documents
+        or len(text) > MAX_INCOMING_TEXT
+        or command_of(text)[0] is not None
+    ):
+        return None
+    coded = parse_coded_reply(text)
+    return coded[0] if coded is not None else None
 
 
 def _id(contact: Contact) -> int:

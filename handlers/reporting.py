@@ -99,6 +99,15 @@ def open_items(session: Session, contact: Contact, *, limit: int = 50) -> list[O
 
 
 @cache
+def _items_with_indicators() -> Any:
+    """Message references with their context and whether the task has indicators (built once)."""
+    indicators = exists().where(
+        col(TaskIndicator.task_id) == col(Task.id), col(TaskIndicator.active)
+    )
+    return _ref_items().add_columns(indicators.label("has_indicators"))
+
+
+@cache
 def _item_by_code() -> Any:
     """The statement behind `item_by_code`, built once (every coded reply runs it).
 
@@ -106,16 +115,13 @@ def _item_by_code() -> Any:
     the coded reply reads the one and clears the other next, and this way neither costs a
     statement of its own when there is none (most replies).
     """
-    indicators = exists().where(
-        col(TaskIndicator.task_id) == col(Task.id), col(TaskIndicator.active)
-    )
     step = exists().where(
         col(ChatState.channel) == bindparam("channel"),
         col(ChatState.chat_id) == bindparam("chat_id"),
     )
     return (
-        _ref_items()
-        .add_columns(indicators.label("has_indicators"), step.label("has_step"))
+        _items_with_indicators()
+        .add_columns(step.label("has_step"))
         .where(MessageRef.contact_id == bindparam("contact"), MessageRef.code == bindparam("code"))
     )
 
@@ -123,16 +129,9 @@ def _item_by_code() -> Any:
 @cache
 def _items_by_codes() -> Any:
     """The statement behind `items_by_codes`, built once (every group of replies runs it)."""
-    indicators = exists().where(
-        col(TaskIndicator.task_id) == col(Task.id), col(TaskIndicator.active)
-    )
-    return (
-        _ref_items()
-        .add_columns(indicators.label("has_indicators"))
-        .where(
-            col(MessageRef.contact_id).in_(bindparam("contacts", expanding=True)),
-            col(MessageRef.code).in_(bindparam("codes", expanding=True)),
-        )
+    return _items_with_indicators().where(
+        col(MessageRef.contact_id).in_(bindparam("contacts", expanding=True)),
+        col(MessageRef.code).in_(bindparam("codes", expanding=True)),
     )
 
 

@@ -251,10 +251,10 @@ class Inbox:
 
     async def _in_lane(self, lane: _Lane, items: list[_Item]) -> None:
         """Process a group; stopping the lane does not cut it short (see `stop`)."""
-        # Once every earlier answer is on its way: their round trips overlap with this group's
-        # handling, but their CPU work does not (two threads contending for the GIL cost more,
-        # bench/RESULTS.md).
-        await lane.answers.room(IN_FLIGHT + 1)
+        # While the previous group's answers go out: the sending overlaps with this group's
+        # handling, which waits for the database server much of its time (bench/RESULTS.md).
+        # At most one group's answers wait besides those travelling: memory stays bounded.
+        await lane.answers.room(GROUP + IN_FLIGHT)
         lane.current = asyncio.ensure_future(self._process(lane, items))
         await asyncio.shield(lane.current)
 
