@@ -14,7 +14,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    case,
+    cast,
+    func,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -79,7 +93,8 @@ def week_summary(session: Session, *, plan_code: str, now: datetime) -> WeekSumm
     plan = shown_plan(session, plan_code)
     assert plan.id is not None
     cutoff, as_of = figures_cutoff(local_date(now), now)
-    scope = _Scope(plan.id, local_date(now), cutoff)
+    lateral = session.get_bind().dialect.name == "postgresql"
+    scope = _Scope(plan.id, local_date(now), cutoff, lateral)
     counts = _counts(session, scope)
     reporting = session.execute(
         scope.reported([func.count(func.distinct(col(Assignment.unit_id)))])
@@ -118,6 +133,7 @@ class _Scope:
     plan_id: int
     at: date
     cutoff: datetime  # what was reported before this instant counts
+    lateral: bool = False  # the engine joins LATERAL (PostgreSQL; SQLite does not)
 
     def occurrences(self) -> list[Any]:
         """Active occurrences of active assignments of the plan's active tasks (joined)."""
@@ -128,18 +144,6 @@ class _Scope:
             col(Occurrence.active),
             REPORTS,
         ]
-
-    def assignments(self, columns: list[Any]) -> Select[Any]:
-        """`columns` over the plan's assignments with an active occurrence (a tracked row),
-        read from the plan's tasks: to count them all."""
-        return (
-            select(*columns)
-            .select_from(Task)
-            .join(Assignment, col(Assignment.task_id) == col(Task.id))
-            .where(
-                col(Task.plan_id) == self.plan_id, col(Task.active), REPORTS, HELD, self._tracked()
-            )
-        )
 
     def tracked(self) -> list[ColumnElement[bool]]:
         """The same assignments as filters on the assignment alone: a read in unit order can
@@ -171,23 +175,43 @@ class _Scope:
 
     def current(self, columns: list[Any], *filters: ColumnElement[bool]) -> Any:
         """`columns` of the tracked occurrences (and `filters`): undated, due by `at`, and each
-        assignment's next one — three index ranges where one OR would read every future period."""
-        later = aliased(Occurrence)
-        following = (
-            select(func.min(col(later.due_date)))
-            .where(
-                col(later.assignment_id) == col(Assignment.id),
-                col(later.active),
-                col(later.due_date) > self.at,
-            )
-            .scalar_subquery()
-        )
+        assignment's next one — three index ranges where one OR would read every future period.
+        Every tracked assignment has at least one such row."""
         parts = [
-            col(Occurrence.due_date).is_(None),
-            col(Occurrence.due_date) <= self.at,
-            col(Occurrence.due_date) == following,
+            self.joined(columns).where(col(Occurrence.due_date).is_(None), *filters),
+            self.joined(columns).where(col(Occurrence.due_date) <= self.at, *filters),
+            self._next_ones(columns, *filters),
         ]
-        return union_all(*(self.joined(columns).where(part, *filters) for part in parts)).subquery()
+        return union_all(*parts)
+
+    def _next_ones(self, columns: list[Any], *filters: ColumnElement[bool]) -> Select[Any]:
+        """`columns` of each assignment's first occurrence(s) due after `at`."""
+        later = aliased(Occurrence)
+        after = [
+            col(later.assignment_id) == col(Assignment.id),
+            col(later.active),
+            col(later.due_date) > self.at,
+        ]
+        if not self.lateral:  # the occurrences on the day of the first due date after `at`
+            first = select(func.min(col(later.due_date))).where(*after).scalar_subquery()
+            return self.joined(columns).where(col(Occurrence.due_date) == first, *filters)
+        # PostgreSQL: one index range per assignment, stopped at the first date (ties kept);
+        # the same rows three times faster than the minimum compared row by row.
+        following = (
+            select(col(later.id))
+            .where(*after)
+            .order_by(col(later.due_date))
+            .fetch(1, with_ties=True)
+            .lateral("following")
+        )
+        return (
+            select(*columns)
+            .select_from(Task)
+            .join(Assignment, col(Assignment.task_id) == col(Task.id))
+            .join(following, true())
+            .join(Occurrence, col(Occurrence.id) == following.c.id)
+            .where(*self.occurrences(), *filters)
+        )
 
     def reported(self, columns: list[Any]) -> Select[Any]:
         """`columns` over the plan's occurrences with a report received before the cutoff
@@ -207,15 +231,38 @@ class _Counts:
 
 
 def _counts(session: Session, scope: _Scope) -> _Counts:
-    """Three grouped queries: categories and flags by due date and status, the units and tasks
-    with a tracked occurrence, and the overdue occurrences by unit (index ranges: past only)."""
-    current = scope.current([col(Occurrence.due_date), col(Occurrence.status)])
+    """Two grouped queries: categories and flags by due date and status with the units and
+    tasks that have a tracked occurrence (one pass over the current rows), and the overdue
+    occurrences by unit (index ranges: past only)."""
+    current = scope.current(
+        [
+            col(Occurrence.due_date),
+            col(Occurrence.status),
+            col(Assignment.unit_id),
+            col(Task.id).label("task_id"),
+        ]
+    ).cte("current")  # read twice below, computed once
     keys = (current.c.due_date, current.c.status)
-    grouped = session.execute(select(*keys, func.count()).group_by(*keys)).all()
+    no_count = cast(null(), Integer)
+    grouped = session.execute(
+        union_all(
+            select(*keys, func.count(), no_count, no_count).group_by(*keys),
+            select(
+                cast(null(), Date),
+                cast(null(), String),
+                no_count,
+                func.count(func.distinct(current.c.unit_id)),
+                func.count(func.distinct(current.c.task_id)),
+            ),
+        )
+    ).all()
     counts = dict.fromkeys(Category, 0)
     done_by_due: dict[date, int] = defaultdict(int)
-    unreported = blocked = due_soon = 0
-    for due, status, count in grouped:
+    unreported = blocked = due_soon = units = tasks = 0
+    for due, status, count, units_here, tasks_here in grouped:
+        if count is None:  # the second part: units and tasks with a tracked occurrence
+            units, tasks = units_here, tasks_here
+            continue
         done = status == DONE
         if done and due is not None:
             done_by_due[due] += count
@@ -229,14 +276,6 @@ def _counts(session: Session, scope: _Scope) -> _Counts:
     for due, count in done_by_due.items():
         counts[Category.DONE_ON_TIME] += on_time.get(due, 0)
         counts[Category.DONE_LATE] += count - on_time.get(due, 0)
-    units, tasks = session.execute(
-        scope.assignments(
-            [
-                func.count(func.distinct(col(Assignment.unit_id))),
-                func.count(func.distinct(col(Task.id))),
-            ]
-        )
-    ).one()
     late = session.execute(
         scope.joined([col(Assignment.unit_id), func.count()])
         .where(*_overdue_at(scope.at))
@@ -254,7 +293,7 @@ def _done_on_time(session: Session, scope: _Scope, dues: list[date]) -> dict[dat
         [col(Occurrence.due_date), col(Occurrence.done_at)],
         col(Occurrence.status) == DONE,
         col(Occurrence.due_date).in_(dues),
-    )
+    ).subquery()
     deadline = case({due: day_end(due) for due in dues}, value=done.c.due_date)
     rows = session.execute(
         select(done.c.due_date, func.count())
@@ -305,7 +344,7 @@ def _difficulties(session: Session, scope: _Scope) -> Counted[Difficulty]:
             col(Task.position),
             col(Task.key),
         ]
-    )
+    ).subquery()
     blocked = select(current).where(
         current.c.status == ReportStatus.BLOCKED,
         current.c.reported_at >= since,

@@ -105,3 +105,15 @@ def test_long_lists_are_read_as_far_as_a_message_shows_them(session: Session) ->
     assert_same(summary, report)
     assert (summary.overdue.total, len(summary.overdue.items)) == (70, 25)
     assert summary.difficulties.total > 10 and summary.silent.total == 56
+
+
+def test_periods_due_on_the_same_next_day_all_count_and_later_ones_not(session: Session) -> None:
+    make_unit(session, "PGDDT", name="Phòng Giáo dục và Đào tạo")
+    plan = make_plan(session, "KH-T", coordinator="PGDDT")
+    task = make_task(session, plan, "1")
+    unit = make_unit(session, "TH_A", parent="PGDDT")
+    dues = [date(2026, 12, 31), date(2026, 12, 31), date(2027, 3, 31)]
+    assign(session, task, unit, dues, periods=["2026-Q4a", "2026-Q4b", "2027-Q1"])
+    summary, report = both(session)
+    assert_same(summary, report)
+    assert sum(summary.tally.counts.values()) == len(report.rows) == 2
