@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-from sqlalchemy import bindparam, event, exists
+from sqlalchemy import bindparam, exists
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -25,6 +24,7 @@ from handlers.reply_parser import parse_coded_reply
 from handlers.reporting import OpenItem, ReportWrites, items_by_codes
 from handlers.state import known_without_step
 from handlers.types import MAX_INCOMING_TEXT, Incoming
+from storage.db import before_each_statement
 from storage.enums import Role
 from storage.models import ChatState, Contact
 
@@ -65,12 +65,9 @@ class GroupReads:
     def watching(self, incomings: list[Incoming]) -> Iterator[GroupReads]:
         """Read ahead for `incomings`; until the end, any other statement writes what is held."""
         self._read_ahead([(i, code) for i in incomings if (code := _code_of(i)) is not None])
-        event.listen(self.connection, "before_execute", self._before_execute)
-        try:
+        with before_each_statement(self.connection, self._before_execute):
             yield self
             self._write_held()
-        finally:
-            event.remove(self.connection, "before_execute", self._before_execute)
 
     def contacts(self, incoming: Incoming) -> list[Contact] | None:
         """The chat's contacts as read ahead; None when they were not (or no longer stand)."""
@@ -120,7 +117,7 @@ class GroupReads:
                 if has_step:
                     self._with_step.add(chat)
 
-    def _before_execute(self, *_: Any) -> None:
+    def _before_execute(self) -> None:
         """Anything else is about to read or write: the held writes first, the reads forgotten."""
         if self._quiet:
             return

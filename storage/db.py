@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -137,6 +138,37 @@ def _tune_sqlite(engine: Engine) -> None:
         readonly = conn.get_execution_options().get(READONLY, False)
         # Straight to the driver: this runs at every transaction, SQLAlchemy's path costs more.
         conn.connection.driver_connection.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+BEFORE_STATEMENT = "dondoc_before_statement"  # Connection.info: what runs before each statement
+_LISTENING = threading.Lock()
+
+
+@contextmanager
+def before_each_statement(connection: Connection, call: Callable[[], None]) -> Iterator[None]:
+    """Run `call` before each statement executed on `connection` within the block.
+
+    One listener per engine, installed once, finds the call in the connection's `info`; adding
+    and removing listeners per transaction, from several threads, is what SQLAlchemy's event
+    registry is not made for.
+    """
+    engine = connection.engine
+    if not event.contains(engine, "before_execute", _before_statement):
+        with _LISTENING:
+            if not event.contains(engine, "before_execute", _before_statement):
+                event.listen(engine, "before_execute", _before_statement)
+    connection.info[BEFORE_STATEMENT] = call
+    try:
+        yield
+    finally:
+        connection.info.pop(BEFORE_STATEMENT, None)
+
+
+def _before_statement(connection: Connection, *_: Any) -> None:
+    """The engine's listener: the connection's call, if a block set one."""
+    call = connection.info.get(BEFORE_STATEMENT)
+    if call is not None:
+        call()
 
 
 @contextmanager
