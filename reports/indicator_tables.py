@@ -141,6 +141,10 @@ class IndicatorTable:
         for number, (line, cells) in enumerate(zip(self.lines, texts, strict=True), 1):
             yield [str(number), escape(line.unit.name), *cells]
 
+    def joined_rows(self, markup: str, between: str) -> Iterator[str]:
+        """Each unit's line as its escaped cells joined by `between` (the template's markup)."""
+        return (between.join(cells) for cells in self.rows(markup))
+
     def _texts(self, lines: Iterable[FigureLine], markup: str) -> Iterator[list[str]]:
         """The values of each line as printed, each distinct figure formatted once."""
         escape = ESCAPES[markup]
