@@ -108,26 +108,30 @@ def retirement_notices(
 ) -> list[dict[str, Any]]:
     """One notice per contact of a recently retired unit that has not had it."""
     since = local_date(now) - timedelta(days=RETIRED_NOTICE_DAYS)
+    # The recently retired units first, on their own: one seek of `unit.retired_on`, and
+    # nothing more on the days there are none. Joined to the contacts, SQLite's planner
+    # (without ANALYZE figures) scanned every contact instead: 22 ms a tick at 100,000 units.
+    retired = {
+        row[0]: row
+        for row in session.execute(
+            select(col(Unit.id), col(Unit.name), col(Unit.merged_into), col(Unit.retired_on)).where(
+                ~col(Unit.active), col(Unit.retired_on) >= since
+            )
+        )
+    }
+    if not retired:
+        return []
     told = exists().where(
         col(Outbox.contact_id) == col(Contact.id), col(Outbox.step) == RETIRED_STEP
     )
-    found = session.execute(
-        select(
-            col(Unit.id),
-            col(Unit.name),
-            col(Unit.merged_into),
-            col(Unit.retired_on),
-            col(Contact.id),
-            col(Contact.channel),
+    found = [
+        (*retired[unit_id], contact_id, channel)
+        for unit_id, contact_id, channel in session.execute(
+            select(col(Contact.unit_id), col(Contact.id), col(Contact.channel))
+            .where(col(Contact.unit_id).in_(list(retired)), col(Contact.reachable), ~told)
+            .order_by(col(Contact.id))
         )
-        .join(Contact, col(Contact.unit_id) == col(Unit.id))
-        .where(
-            ~col(Unit.active),
-            col(Unit.retired_on) >= since,
-            col(Contact.reachable),
-            ~told,
-        )
-    ).all()
+    ]
     successors = names_by_code(session=session, codes=[r[2] for r in found if r[2]])
     return [
         outbox_row(
