@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -24,6 +24,7 @@ from handlers.reply_parser import (
 )
 from handlers.reporting import (
     OpenItem,
+    ReadAhead,
     Recorded,
     ReportWrites,
     add_evidence,
@@ -37,9 +38,6 @@ from handlers.types import Incoming, Outcome
 from plans.status import STATUS_LABELS
 from storage.enums import MessageKind, ReportStatus, Role
 from storage.models import Contact, MessageRef, Outbox, Report
-
-if TYPE_CHECKING:  # handlers.group_reads reads like the conversation, which imports this module
-    from handlers.group_reads import GroupReads
 
 SKIP_WORDS = {"bo qua", "skip", "khong", "-"}
 
@@ -79,7 +77,7 @@ def coded_reply(
     contacts: list[Contact],
     coded: tuple[str, ParsedReply],
     now: datetime,
-    reads: GroupReads | None = None,
+    reads: ReadAhead | None = None,
 ) -> Outcome:
     """A reply naming its task by code; a code that is not this chat's changes nothing."""
     code, parsed = coded
@@ -314,7 +312,7 @@ def _owner(contacts: list[Contact], item: OpenItem) -> Contact:
 
 
 def _item_for_code(
-    session: Session, contacts: list[Contact], code: str, reads: GroupReads | None = None
+    session: Session, contacts: list[Contact], code: str, reads: ReadAhead | None = None
 ) -> OpenItem | None:
     """Resolve a short code against every contact row of this chat."""
     for contact in contacts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, case, exists, insert, update
 from sqlalchemy.engine import Connection
@@ -190,6 +190,20 @@ class ReportWrites:
             return
         connection.execute(INSERT_REPORT, reports)
         connection.execute(SUMMARY_EITHER, summaries)
+
+
+class ReadAhead(Protocol):
+    """What a group of replies read before it was handled (handlers/group_reads.py)."""
+
+    writes: ReportWrites  # the reports held to be written with the group's
+
+    def knows(self, contact: Contact, code: str) -> bool:
+        """Whether the contact's occurrence behind `code` was read ahead and still stands."""
+        ...
+
+    def item(self, session: Session, contact: Contact, code: str) -> OpenItem | None:
+        """The occurrence behind `code` as read ahead (None: no such code)."""
+        ...
 
 
 @dataclass(frozen=True)

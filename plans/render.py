@@ -65,8 +65,9 @@ def environment(folder: Path) -> Environment:
 class Templates:
     """One folder's templates: rendered to a string or a file, or a text template's macros."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, **functions: Any) -> None:
         self.folder = folder
+        environment(folder).globals.update(functions)  # callable from this folder's templates
 
     def render(self, template_name: str, **context: Any) -> str:
         """Render a template to a string."""

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from markupsafe import escape
 
 from plans.render import dmy, due_text, md_cell
-from plans.status import STATUS_LABELS
-
-if TYPE_CHECKING:
-    from reports.model import ReportRow
+from plans.status import STATUS_LABELS, Category
+from storage.enums import ReportStatus
 
 # css class (the category), number, unit, task key, task title, due, category label, status
 # label, percent, note, flags ("" for none), return reason, report day, evidence count
@@ -40,6 +38,52 @@ ESCAPES: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
 }
 
 
+class _Named(Protocol):
+    """A unit as a row names it."""
+
+    @property
+    def name(self) -> str: ...
+
+
+class _Task(Protocol):
+    """A task as a row names it."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+
+
+class Row(Protocol):
+    """What a detail line prints of a report row (reports/model.py: ReportRow, which cannot be
+    imported here: the model's tables render with this folder's templates)."""
+
+    @property
+    def unit(self) -> _Named: ...
+    @property
+    def task(self) -> _Task: ...
+    @property
+    def period(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def category(self) -> Category: ...
+    @property
+    def status(self) -> ReportStatus: ...
+    @property
+    def percent(self) -> int | None: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def reported_on(self) -> date | None: ...
+    @property
+    def evidence_count(self) -> int: ...
+    @property
+    def return_reason(self) -> str | None: ...
+    @property
+    def flags(self) -> tuple[str, ...]: ...
+
+
 class _Escaped(dict[str, str]):
     """Texts as escaped for one markup, each computed once."""
 
@@ -52,7 +96,7 @@ class _Escaped(dict[str, str]):
         return found
 
 
-def detail_rows(rows: Iterable[ReportRow], markup: str) -> Iterator[DetailRow]:
+def detail_rows(rows: Iterable[Row], markup: str) -> Iterator[DetailRow]:
     """Each report row's cells, escaped for `markup` ("md" or "html")."""
     text_escape, due_escape = ESCAPES[markup]
     escaped = _Escaped(text_escape)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import TYPE_CHECKING
 
 from plans.errors import DondocError
 from plans.status import Category
 from reports.indicator_tables import IndicatorTable
 from storage.enums import ReportStatus
-
-if TYPE_CHECKING:
-    from reports.detail_rows import DetailRow
 
 
 class ReportError(DondocError):
@@ -225,12 +221,6 @@ class PlanReport:
     def counts(self) -> dict[Category, int]:
         """Rows per official category."""
         return self.tally.counts
-
-    def detail(self, markup: str) -> Iterator[DetailRow]:
-        """The detail table's rows as their cells print in `markup` ("md", "html")."""
-        from reports.detail_rows import detail_rows  # Jinja's filters: only a file needs them
-
-        return detail_rows(self.rows, markup)
 
     @property
     def completion_percent(self) -> float | None:

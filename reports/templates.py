@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from plans.render import Templates
+from reports.detail_rows import detail_rows
 
-TEMPLATES = Templates(Path(__file__).with_name("templates"))
+TEMPLATES = Templates(Path(__file__).with_name("templates"), detail_rows=detail_rows)
 render = TEMPLATES.render
 render_to = TEMPLATES.render_to
 parts = TEMPLATES.parts
