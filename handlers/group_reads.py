@@ -122,6 +122,7 @@ class GroupReads:
         if self._quiet:
             return
         self._contacts.clear()
+        self._with_step.clear()
         self._items.clear()
         self._looked_up.clear()
         self._write_held()
