@@ -82,7 +82,6 @@ class GroupReads:
         """The occurrence behind `code` as read ahead (None: no such code); see `knows`."""
         chat = (contact.channel, contact.chat_id)
         if chat not in self._with_step:  # its clear_state needs no statement
-            session.connection()  # the session's transaction, which that fact belongs to
             known_without_step(session, *chat)
         return self._items.get((_id(contact), code.upper()))
 

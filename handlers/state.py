@@ -27,6 +27,7 @@ LIST_TTL = timedelta(days=1)
 
 def known_without_step(session: Session, channel: str, chat_id: str) -> None:
     """Note that this transaction has read that the chat has no pending step."""
+    session.connection()  # the session's transaction begun: the fact is kept for it
     transaction, chats = session.info.get(WITHOUT_STEP, (None, set()))
     if transaction is not session.get_transaction():  # a fact of an earlier transaction
         transaction, chats = session.get_transaction(), set()
